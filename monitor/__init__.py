@@ -1,0 +1,1 @@
+"""ismon: watch which gallery image Amazon sponsored ads display."""

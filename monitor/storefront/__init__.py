@@ -1,0 +1,1 @@
+"""Simulated Amazon storefront for tests and `ismon demo`."""
