@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -17,3 +19,13 @@ def amazon_dir() -> Path:
     if not AMAZON.is_dir():
         pytest.skip(f"saved Amazon pages not found at {AMAZON} (../shared/ is absent in this checkout)")
     return AMAZON
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A real SQLite database in a temporary folder with the Alembic migrations applied."""
+    from monitor.db import open_database
+
+    eng = open_database(f"sqlite:///{tmp_path / 'ismon.db'}")
+    yield eng
+    eng.dispose()

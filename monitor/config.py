@@ -1,0 +1,315 @@
+"""Configuration: the TOML file of DESIGN.md, validated by pydantic.
+
+First step of the data flow: ``load_config(path)`` reads the file once and returns a frozen ``Config``
+that every other part receives as a value. Unknown keys are rejected and every mistake becomes one
+``ConfigError`` naming the file, the key and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor.errors import ConfigError
+
+ASIN_RE = re.compile(r"^[A-Z0-9]{10}$")
+MARKETPLACE_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,15}$")
+
+# Language and Accept-Language per well-known marketplace; others default to en-US.
+MARKETPLACE_LOCALES: dict[str, str] = {
+    "us": "en-US",
+    "ca": "en-CA",
+    "uk": "en-GB",
+    "gb": "en-GB",
+    "ie": "en-IE",
+    "au": "en-AU",
+    "in": "en-IN",
+    "de": "de-DE",
+    "fr": "fr-FR",
+    "it": "it-IT",
+    "es": "es-ES",
+    "nl": "nl-NL",
+    "se": "sv-SE",
+    "pl": "pl-PL",
+    "be": "fr-BE",
+    "jp": "ja-JP",
+    "mx": "es-MX",
+    "br": "pt-BR",
+}
+EU_MARKETPLACES = frozenset({"uk", "gb", "ie", "de", "fr", "it", "es", "nl", "se", "pl", "be"})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def validate_cron(expression: str) -> str:
+    """Raise ValueError unless ``expression`` is a 5-field crontab expression APScheduler accepts."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    if len(expression.split()) != 5:
+        raise ValueError(f"{expression!r} is not a cron expression (5 fields: min hour day month dow)")
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"{expression!r} is not a valid cron expression: {exc}") from None
+    return expression
+
+
+class Marketplace(_Model):
+    base_url: str
+    postal_code: str = ""
+    language: str = ""  # e.g. "en-GB"; empty: derived from the marketplace key
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+
+class Product(_Model):
+    asin: str
+    marketplace: str
+    name: str = ""
+    keywords: list[str] = Field(min_length=1)
+
+    @field_validator("asin")
+    @classmethod
+    def _asin(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not ASIN_RE.match(value):
+            raise ValueError(f"{value!r} is not an ASIN (10 letters or digits)")
+        return value
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        cleaned = [" ".join(k.split()) for k in value]
+        if any(not k for k in cleaned):
+            raise ValueError("keywords must not be empty strings")
+        return list(dict.fromkeys(cleaned))
+
+
+class Sweep(_Model):
+    schedule: list[str] = Field(default_factory=lambda: ["0 */4 * * *"])
+    jitter_seconds: int = Field(default=0, ge=0, le=3600)
+    pages: int = Field(default=1, ge=1, le=7)
+    concurrency: int = Field(default=2, ge=1, le=8)
+    delay_seconds: tuple[float, float] = (3.0, 8.0)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    retries: int = Field(default=2, ge=0, le=10)
+    gallery_refresh: str = "30 3 * * *"  # daily, before the morning sweeps
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: list[str]) -> list[str]:
+        return [validate_cron(v) for v in value]
+
+    @field_validator("gallery_refresh")
+    @classmethod
+    def _refresh(cls, value: str) -> str:
+        return validate_cron(value)
+
+    @field_validator("delay_seconds")
+    @classmethod
+    def _delay(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if low < 0 or high < low:
+            raise ValueError("must be [min, max] with 0 <= min <= max")
+        return value
+
+
+class Browser(_Model):
+    executable: str = "auto"
+    proxy: str | list[str] = ""
+    headless: bool = True
+    user_agent: str = ""  # empty: a current desktop Chrome user agent
+    block_resources: bool = True
+
+    @property
+    def proxies(self) -> list[str]:
+        items = [self.proxy] if isinstance(self.proxy, str) else list(self.proxy)
+        return [p for p in items if p]
+
+
+class Email(_Model):
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password_env: str = "ISMON_SMTP_PASSWORD"
+    sender: str = "ismon@example.com"
+    recipients: list[str] = Field(default_factory=list)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if "@" not in item:
+                raise ValueError(f"{item!r} is not an email address")
+        return value
+
+
+class Alerts(_Model):
+    mode: Literal["digest", "immediate"] = "digest"
+    confirm_after: int = Field(default=1, ge=1, le=20)
+    cooldown_hours: float = Field(default=24.0, ge=0)
+    not_seen_after: int = Field(default=6, ge=1)  # sweeps without our ad before `not_seen`
+    blocked_after: int = Field(default=3, ge=1)  # captchas in a row before `blocked`
+    recent_days: int = Field(default=14, ge=1)  # window of "how often each variant was shown"
+
+
+class Config(_Model):
+    database_url: str = "sqlite:///ismon.db"
+    data_dir: Path = Path("ismon-data")
+    marketplaces: dict[str, Marketplace] = Field(default_factory=dict)
+    products: list[Product] = Field(default_factory=list)
+    sweep: Sweep = Sweep()
+    browser: Browser = Browser()
+    email: Email | None = None
+    alerts: Alerts = Alerts()
+    path: Annotated[Path | None, Field(exclude=True)] = None
+
+    @field_validator("marketplaces")
+    @classmethod
+    def _keys(cls, value: dict[str, Marketplace]) -> dict[str, Marketplace]:
+        for key in value:
+            if not MARKETPLACE_KEY_RE.match(key):
+                raise ValueError(f"{key!r} is not a marketplace name (lowercase, like 'us' or 'de')")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        for i, product in enumerate(self.products):
+            if product.marketplace not in self.marketplaces:
+                known = ", ".join(sorted(self.marketplaces)) or "none defined"
+                raise _LocatedError(
+                    ("products", i, "marketplace"),
+                    f"unknown marketplace {product.marketplace!r} (defined: {known})",
+                )
+        seen: set[tuple[str, str]] = set()
+        for i, product in enumerate(self.products):
+            key = (product.marketplace, product.asin)
+            if key in seen:
+                raise _LocatedError(
+                    ("products", i, "asin"),
+                    f"{product.asin} is listed twice for {product.marketplace}",
+                )
+            seen.add(key)
+        return self
+
+    def locale(self, marketplace: str) -> str:
+        configured = self.marketplaces[marketplace].language
+        return configured or MARKETPLACE_LOCALES.get(marketplace, "en-US")
+
+    def smtp_password(self, env: Mapping[str, str]) -> str:
+        """The SMTP password from the environment variable the config names."""
+        if self.email is None or not self.email.username:
+            return ""
+        value = env.get(self.email.password_env)
+        if value is None:
+            raise ConfigError(
+                f"{self.path or 'config'}: email.password_env: environment variable "
+                f"{self.email.password_env} is not set (email.username is {self.email.username!r})"
+            )
+        return value
+
+
+class _LocatedError(ValueError):
+    """A cross-field error that knows which key it belongs to."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _format_validation(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _LocatedError):
+            lines.append(f"{path}: {_dotted(ctx_error.loc)}: {ctx_error.message}")
+            continue
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see `ismon init` for every key)"
+        lines.append(f"{path}: {_dotted(loc)}: {message}")
+    return "\n".join(lines)
+
+
+def _resolve_paths(data: dict[str, object], base: Path) -> dict[str, object]:
+    url = data.get("database_url")
+    if isinstance(url, str) and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        db_path = Path(url.removeprefix("sqlite:///"))
+        if not db_path.is_absolute():
+            data["database_url"] = f"sqlite:///{(base / db_path).resolve()}"
+    data_dir = data.get("data_dir", "ismon-data")
+    if isinstance(data_dir, str):
+        candidate = Path(data_dir)
+        data["data_dir"] = candidate if candidate.is_absolute() else (base / candidate).resolve()
+    return data
+
+
+def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Validate TOML text as ismon's config; ``path`` anchors relative paths and error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = _resolve_paths(data, path.resolve().parent)
+    data["path"] = path
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(path, exc)) from None
+    if env is not None:
+        config.smtp_password(env)
+    return config
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the config file; ``env`` (normally ``os.environ``) is checked for secrets."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such config file (create one with `ismon init`, or pass --config)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, path, os.environ if env is None else env)
