@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from monitor.errors import MonitorError
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 AMAZON = SHARED / "fixtures" / "amazon"
@@ -29,3 +31,14 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     eng = open_database(f"sqlite:///{tmp_path / 'ismon.db'}")
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """A Chromium binary for Playwright's ``executable_path``, or a skip that says how to get one."""
+    from monitor.browser import find_chromium
+
+    try:
+        return str(find_chromium("auto"))
+    except MonitorError as exc:
+        pytest.skip(str(exc))
