@@ -1,0 +1,145 @@
+"""Gallery refresh: product page -> ordered gallery -> images -> fingerprints -> ``gallery_image`` rows.
+
+Runs daily (daemon) and on demand (``ismon gallery refresh``), and before a sweep for products whose
+gallery was never imported. The product page is loaded in the browser like a shopper; the gallery images
+themselves are fetched with httpx. A changed MAIN of the listing itself becomes a
+``listing_main_changed`` event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from monitor import models, outbox, store
+from monitor.browser import Shopper
+from monitor.errors import ImageError, MonitorError
+from monitor.files import BlobStore
+from monitor.imaging import Fingerprint, GalleryEntry, GalleryIndex, fingerprint_gallery_image, load_image
+from monitor.pages import GalleryImage as ParsedSlot
+from monitor.pages import parse_product
+
+log = logging.getLogger(__name__)
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class GalleryResult:
+    asin: str
+    marketplace: str
+    ok: bool
+    variants: list[str] = field(default_factory=list)
+    changed: bool = False
+    main_changed: bool = False
+    error: str = ""
+
+
+def product_url(base_url: str, asin: str) -> str:
+    return f"{base_url}/dp/{asin}"
+
+
+async def fetch_image(http: httpx.AsyncClient, url: str) -> bytes:
+    """The bytes at ``url`` (a gallery image, or an ad image the browser did not keep)."""
+    try:
+        response = await http.get(url)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise ImageError(f"{url}: {exc}") from None
+    if len(response.content) > MAX_IMAGE_BYTES:
+        raise ImageError(f"{url}: {len(response.content)} bytes is too large for an image")
+    return response.content
+
+
+async def refresh_product(
+    shopper: Shopper,
+    http: httpx.AsyncClient,
+    engine: Engine,
+    blobs: BlobStore,
+    product: store.ProductRef,
+    base_url: str,
+    now: Callable[[], datetime],
+) -> GalleryResult:
+    """Import the current gallery of one product; one transaction."""
+    result = GalleryResult(asin=product.asin, marketplace=product.marketplace, ok=False)
+    url = product_url(base_url, product.asin)
+    async with shopper.visit(url) as visit:
+        html = visit.html
+    page = parse_product(html, url)
+    if page.kind != "product" or not page.gallery:
+        result.error = f"{url}: page kind {page.kind!r}, {len(page.gallery)} gallery images"
+        return result
+    slots: list[tuple[int, ParsedSlot, str | None, bytes | None]] = []
+    for slot_no, slot in enumerate(page.gallery):
+        sha: str | None = None
+        fingerprint: bytes | None = None
+        if slot.url:
+            try:
+                data = await fetch_image(http, slot.url)
+                sha = blobs.put("images", data)
+                fingerprint = fingerprint_gallery_image(load_image(data)).to_bytes()
+            except ImageError as exc:
+                log.warning("%s %s: %s", product.asin, slot.variant, exc)
+        slots.append((slot_no, slot, sha, fingerprint))
+    with Session(engine) as session:
+        old = store.current_gallery(session, product.id)
+        old_key = [(g.variant, g.image_ids) for g in old]
+        new_key = [(s.variant, " ".join(s.image_ids)) for _, s, _, _ in slots]
+        result.variants = [s.variant for _, s, _, _ in slots]
+        result.ok = True
+        if old_key == new_key and all(g.fingerprint for g in old):
+            return result
+        stamp = now()
+        old_main = next((g.image_ids.split() for g in old if g.variant == "MAIN"), None)
+        new_main = next((list(s.image_ids) for _, s, _, _ in slots if s.variant == "MAIN"), None)
+        store.retire_gallery(session, product.id, stamp)
+        for slot_no, slot, sha, fingerprint in slots:
+            session.add(
+                models.GalleryImage(
+                    product_id=product.id,
+                    variant=slot.variant,
+                    slot=slot_no,
+                    image_ids=" ".join(slot.image_ids),
+                    url=slot.url,
+                    sha256=sha,
+                    fingerprint=fingerprint,
+                    fetched_at=stamp,
+                )
+            )
+        result.changed = True
+        if old_main and new_main and not set(old_main) & set(new_main):
+            result.main_changed = True
+            outbox.record_gallery_change(session, product.id, old_main, new_main, stamp)
+        session.commit()
+    return result
+
+
+def load_index(session: Session, product_id: int) -> GalleryIndex | None:
+    """The matching index of a product's current gallery, or None if it was never imported."""
+    rows = store.current_gallery(session, product_id)
+    entries = [
+        GalleryEntry(
+            variant=row.variant,
+            image_ids=tuple(row.image_ids.split()),
+            fingerprint=Fingerprint.from_bytes(row.fingerprint),
+        )
+        for row in rows
+        if row.fingerprint
+    ]
+    return GalleryIndex(entries) if entries else None
+
+
+def gallery_rows(session: Session, product_id: int) -> Sequence[models.GalleryImage]:
+    return store.current_gallery(session, product_id)
+
+
+def describe_failure(exc: BaseException) -> str:
+    if isinstance(exc, MonitorError):
+        return str(exc)
+    return f"{exc.__class__.__name__}: {exc}"

@@ -1,0 +1,616 @@
+"""The sweep: the one place that wires browser, pages, imaging, store and alerts together.
+
+``run_sweep`` plans (marketplace, keyword, page) tasks for the configured products, runs them with
+``concurrency`` browser contexts, and for every own ASIN in any ad unit stores a sighting with the
+identified gallery variant. Each page visit, its sightings and the events they cause are one
+transaction. Faults stay local: a timeout is retried with backoff, a crashed browser is relaunched, a
+captcha backs off its marketplace for the rest of the sweep, and one bad page never ends the sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import quote_plus
+
+import httpx
+from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Error as PlaywrightError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from monitor import gallery, models, outbox, store
+from monitor.browser import (
+    Shopper,
+    ShopperSettings,
+    Visit,
+    desktop_user_agent,
+    launch,
+    remember_postal_code,
+    sleep_politely,
+    storage_state_path,
+    stored_postal_code,
+)
+from monitor.config import Config
+from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeoutError
+from monitor.files import BlobStore
+from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
+from monitor.pages import AdUnit, SearchPage, parse_search
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Progress = Callable[[str], None]
+
+FAILED_KINDS = frozenset({"captcha", "unknown", "error"})
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    marketplace: str
+    keyword: str
+    page: int
+
+
+@dataclass(slots=True)
+class Capture:
+    """An own ad as the browser saw it, before identification."""
+
+    ad: AdUnit
+    image: bytes | None
+    screenshot: bytes | None
+
+
+@dataclass(slots=True)
+class SweepSummary:
+    sweep_id: int
+    status: str = "running"  # ok | failed | interrupted
+    pages: int = 0
+    failures: int = 0
+    skipped: int = 0
+    sightings: int = 0
+    events: int = 0
+    bytes: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    verdicts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    galleries_refreshed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "ok" else 1
+
+
+@dataclass(frozen=True, slots=True)
+class SweepOptions:
+    keywords: frozenset[str] = frozenset()
+    asins: frozenset[str] = frozenset()
+    trigger: str = "manual"
+    politeness: bool = True
+
+
+def plan(config: Config, products: Sequence[store.ProductRef], options: SweepOptions) -> list[Task]:
+    """The (marketplace, keyword, page) tasks of a sweep, grouped by marketplace."""
+    pairs: dict[tuple[str, str], None] = {}
+    for product in products:
+        if options.asins and product.asin not in options.asins:
+            continue
+        for keyword in product.keywords:
+            if options.keywords and keyword not in options.keywords:
+                continue
+            pairs[(product.marketplace, keyword)] = None
+    tasks = [
+        Task(market, keyword, page) for market, keyword in pairs for page in range(1, config.sweep.pages + 1)
+    ]
+    tasks.sort(key=lambda t: (t.marketplace, t.page))
+    return tasks
+
+
+def search_url(base_url: str, keyword: str, page: int) -> str:
+    url = f"{base_url}/s?k={quote_plus(keyword)}"
+    return url if page == 1 else f"{url}&page={page}"
+
+
+class SweepRunner:
+    """One sweep's shared state: the browser, galleries, back-offs and counters."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        *,
+        clock: Clock,
+        options: SweepOptions = SweepOptions(),
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.clock = clock
+        self.options = options
+        self.progress = progress or (lambda _msg: None)
+        self.stop = stop or threading.Event()
+        self.rng = rng or random.Random()
+        self.blobs = BlobStore(config.data_dir)
+        self.browser: Browser | None = None
+        self.indexes: dict[int, GalleryIndex | None] = {}
+        self.own: dict[str, dict[str, store.ProductRef]] = {}
+        self.backed_off: set[str] = set()
+        self._launch_lock = asyncio.Lock()
+        self._launches = 0
+        self._proxy_turn = 0
+
+    # --- browser ------------------------------------------------------------------------------
+
+    async def _ensure_browser(self, playwright: object) -> Browser:
+        async with self._launch_lock:
+            if self.browser is None or not self.browser.is_connected():
+                if self.browser is not None:
+                    log.warning("the browser went away; starting a new one")
+                self.browser = await launch(
+                    playwright,  # type: ignore[arg-type]
+                    self.config.browser.executable,
+                    headless=self.config.browser.headless,
+                )
+                self._launches += 1
+            return self.browser
+
+    def _settings(self, marketplace: str) -> ShopperSettings:
+        proxies = self.config.browser.proxies
+        proxy = ""
+        if proxies:
+            proxy = proxies[self._proxy_turn % len(proxies)]
+            self._proxy_turn += 1
+        return ShopperSettings(
+            locale=self.config.locale(marketplace),
+            user_agent=self.config.browser.user_agent,
+            proxy=proxy,
+            block_resources=self.config.browser.block_resources,
+            timeout_s=self.config.sweep.timeout_seconds,
+            storage_state=storage_state_path(self.config.data_dir, marketplace),
+        )
+
+    async def _shopper(self, playwright: object, marketplace: str) -> Shopper:
+        browser = await self._ensure_browser(playwright)
+        return await Shopper.open(browser, self._settings(marketplace))
+
+    async def _set_locations(self, playwright: object, markets: Iterable[str]) -> None:
+        for key in markets:
+            market = self.config.marketplaces[key]
+            if not market.postal_code:
+                continue
+            state = storage_state_path(self.config.data_dir, key)
+            if state.is_file() and stored_postal_code(state) == market.postal_code:
+                continue
+            shopper = await self._shopper(playwright, key)
+            try:
+                if await shopper.set_delivery_location(market.base_url, market.postal_code, state):
+                    remember_postal_code(state, market.postal_code)
+                    log.info("%s: delivery location set to %s", key, market.postal_code)
+            finally:
+                await shopper.close()
+
+    def _http(self) -> httpx.AsyncClient:
+        ua = self.config.browser.user_agent or desktop_user_agent(
+            self.browser.version if self.browser else "130"
+        )
+        return httpx.AsyncClient(
+            headers={"User-Agent": ua}, timeout=self.config.sweep.timeout_seconds, follow_redirects=True
+        )
+
+    # --- galleries ----------------------------------------------------------------------------
+
+    def _index(self, product_id: int) -> GalleryIndex | None:
+        if product_id not in self.indexes:
+            with Session(self.engine) as session:
+                self.indexes[product_id] = gallery.load_index(session, product_id)
+        return self.indexes[product_id]
+
+    async def refresh_galleries(
+        self, playwright: object, products: Sequence[store.ProductRef]
+    ) -> list[gallery.GalleryResult]:
+        results: list[gallery.GalleryResult] = []
+        if not products:
+            return results
+        await self._ensure_browser(playwright)
+        async with self._http() as http:
+            shoppers: dict[str, Shopper] = {}
+            try:
+                for product in products:
+                    if self.stop.is_set():
+                        break
+                    self.progress(f"gallery {product.asin}")
+                    market = self.config.marketplaces[product.marketplace]
+                    result = await self._refresh_one(playwright, shoppers, http, product, market.base_url)
+                    results.append(result)
+                    self.indexes.pop(product.id, None)
+            finally:
+                for shopper in shoppers.values():
+                    await shopper.close()
+        return results
+
+    async def _refresh_one(
+        self,
+        playwright: object,
+        shoppers: dict[str, Shopper],
+        http: httpx.AsyncClient,
+        product: store.ProductRef,
+        base_url: str,
+    ) -> gallery.GalleryResult:
+        for attempt in range(self.config.sweep.retries + 1):
+            try:
+                if product.marketplace not in shoppers:
+                    shoppers[product.marketplace] = await self._shopper(playwright, product.marketplace)
+                return await gallery.refresh_product(
+                    shoppers[product.marketplace],
+                    http,
+                    self.engine,
+                    self.blobs,
+                    product,
+                    base_url,
+                    self.clock,
+                )
+            except (PlaywrightError, BrowserError) as exc:
+                shoppers.pop(product.marketplace, None)
+                log.warning("gallery %s attempt %d: %s", product.asin, attempt + 1, exc)
+                await asyncio.sleep(min(2**attempt, 10))
+                error = gallery.describe_failure(exc)
+        return gallery.GalleryResult(product.asin, product.marketplace, ok=False, error=error)
+
+    # --- the sweep ----------------------------------------------------------------------------
+
+    async def run(self, summary: SweepSummary, tasks: Sequence[Task]) -> None:
+        started = time.perf_counter()
+        queue: asyncio.Queue[Task] = asyncio.Queue()
+        for task in tasks:
+            queue.put_nowait(task)
+        async with async_playwright() as playwright:
+            try:
+                products = self._products()
+                never = [p for p in products if self._index(p.id) is None]
+                if never:
+                    results = await self.refresh_galleries(playwright, never)
+                    summary.galleries_refreshed = sum(r.ok for r in results)
+                    summary.errors.extend(r.error for r in results if not r.ok and r.error)
+                await self._set_locations(playwright, {t.marketplace for t in tasks})
+                async with self._http() as http:
+                    workers = [
+                        asyncio.create_task(self._worker(playwright, http, queue, summary))
+                        for _ in range(min(self.config.sweep.concurrency, max(len(tasks), 1)))
+                    ]
+                    await asyncio.gather(*workers)
+            finally:
+                if self.browser is not None:
+                    with contextlib.suppress(PlaywrightError):
+                        await self.browser.close()
+        summary.seconds = time.perf_counter() - started
+
+    def _products(self) -> list[store.ProductRef]:
+        return [p for market in self.own.values() for p in market.values()]
+
+    async def _worker(
+        self,
+        playwright: object,
+        http: httpx.AsyncClient,
+        queue: asyncio.Queue[Task],
+        summary: SweepSummary,
+    ) -> None:
+        shopper: Shopper | None = None
+        market_of_shopper = ""
+        try:
+            while not queue.empty():
+                if self.stop.is_set():
+                    return
+                task = queue.get_nowait()
+                if task.marketplace in self.backed_off:
+                    self._record_skip(task, summary)
+                    continue
+                if shopper is not None and market_of_shopper != task.marketplace:
+                    await shopper.close()
+                    shopper = None
+                for attempt in range(self.config.sweep.retries + 1):
+                    try:
+                        if shopper is None:
+                            shopper = await self._shopper(playwright, task.marketplace)
+                            market_of_shopper = task.marketplace
+                        await self._visit(shopper, http, task, summary, attempt + 1)
+                        break
+                    except PageLoadTimeoutError as exc:
+                        last: BaseException = exc
+                        log.info("%s: timeout (attempt %d)", task.keyword, attempt + 1)
+                    except (PlaywrightError, BrowserError) as exc:
+                        last = exc
+                        log.warning("%s: browser failure (attempt %d): %s", task.keyword, attempt + 1, exc)
+                        if shopper is not None:
+                            await shopper.close()
+                        shopper = None
+                    if attempt < self.config.sweep.retries and not self.stop.is_set():
+                        await asyncio.sleep(min(2**attempt * 0.5, 8) + self.rng.random() * 0.5)
+                else:
+                    self._record_error(task, summary, gallery.describe_failure(last))
+                self.progress(f"{task.marketplace} {task.keyword!r} p{task.page}")
+                if self.options.politeness and not queue.empty():
+                    low, high = self.config.sweep.delay_seconds
+                    await sleep_politely(self.rng.uniform(low, high))
+        finally:
+            if shopper is not None:
+                await shopper.close()
+
+    async def _visit(
+        self, shopper: Shopper, http: httpx.AsyncClient, task: Task, summary: SweepSummary, attempt: int
+    ) -> None:
+        market = self.config.marketplaces[task.marketplace]
+        url = search_url(market.base_url, task.keyword, task.page)
+        own = self.own.get(task.marketplace, {})
+        async with shopper.visit(url) as visit:
+            page = parse_search(visit.html, visit.final_url or url)
+            kind = _kind(page, visit)
+            captures: list[Capture] = []
+            if kind == "search":
+                for ad in page.ads:
+                    if ad.asin in own:
+                        captures.append(
+                            Capture(
+                                ad,
+                                await visit.image_bytes(ad.image_url, ad.image_id),
+                                await visit.screenshot_ad(ad.asin, ad.image_id),
+                            )
+                        )
+            received = visit.received_bytes
+            duration = visit.duration_ms
+            status_code = visit.status
+        for capture in captures:
+            if capture.image is None and capture.ad.image_url:
+                try:
+                    capture.image = await gallery.fetch_image(http, capture.ad.image_url)
+                except ImageError as exc:
+                    log.info("ad image of %s unavailable: %s", capture.ad.asin, exc)
+        error = f"HTTP {status_code}" if status_code and status_code >= 400 else ""
+        self._store(task, url, page, kind, captures, received, duration, attempt, error, summary)
+        if kind == "captcha":
+            self.backed_off.add(task.marketplace)
+            log.warning(
+                "%s: captcha; backing off this marketplace for the rest of the sweep", task.marketplace
+            )
+
+    def _identify(self, product: store.ProductRef, capture: Capture) -> Identification:
+        index = self._index(product.id)
+        ad_fingerprint = None
+        if capture.image is not None:
+            try:
+                ad_fingerprint = fingerprint_ad_image(load_image(capture.image))
+            except ImageError as exc:
+                log.info("ad image of %s not decodable: %s", product.asin, exc)
+        if index is None:
+            return Identification("unknown", None, None, None, None, "hash", False)
+        return identify(index, ad_fingerprint, capture.ad.image_id)
+
+    def _store(
+        self,
+        task: Task,
+        url: str,
+        page: SearchPage,
+        kind: str,
+        captures: Sequence[Capture],
+        received: int,
+        duration_ms: int,
+        attempts: int,
+        error: str,
+        summary: SweepSummary,
+    ) -> None:
+        now = self.clock()
+        own = self.own.get(task.marketplace, {})
+        with Session(self.engine) as session:
+            visit = models.PageVisit(
+                sweep_id=summary.sweep_id,
+                marketplace=task.marketplace,
+                keyword=task.keyword,
+                page=task.page,
+                url=url,
+                seen_at=now,
+                status=kind,
+                error=error or "; ".join(page.notes)[:500],
+                duration_ms=duration_ms,
+                bytes=received,
+                ads=len(page.ads),
+                own_ads=len(captures),
+                organic=len(page.organic),
+                attempts=attempts,
+            )
+            session.add(visit)
+            session.flush()
+            assert visit.id is not None
+            sightings: list[models.Sighting] = []
+            for capture in captures:
+                product = own[capture.ad.asin]
+                found = self._identify(product, capture)
+                sighting = models.Sighting(
+                    visit_id=visit.id,
+                    product_id=product.id,
+                    seen_at=now,
+                    marketplace=task.marketplace,
+                    keyword=task.keyword,
+                    asin=capture.ad.asin,
+                    unit=capture.ad.unit,
+                    placement=capture.ad.placement,
+                    position=capture.ad.position,
+                    page=task.page,
+                    image_url=capture.ad.image_url,
+                    image_id=capture.ad.image_id,
+                    image_sha256=self.blobs.put("images", capture.image) if capture.image else None,
+                    screenshot_sha256=(
+                        self.blobs.put("screenshots", capture.screenshot) if capture.screenshot else None
+                    ),
+                    verdict=found.verdict,
+                    variant=found.variant,
+                    method=found.method,
+                    distance=found.distance,
+                    runner_up=found.runner_up,
+                    runner_up_distance=found.runner_up_distance,
+                    id_mismatch=found.id_mismatch,
+                )
+                session.add(sighting)
+                sightings.append(sighting)
+                summary.verdicts[found.variant if found.verdict == "match" else found.verdict] += 1
+            session.flush()
+            events = outbox.record_page_events(session, visit, sightings, self.config, now)
+            session.commit()
+        summary.pages += 1
+        summary.bytes += received
+        summary.kinds[kind] += 1
+        summary.sightings += len(sightings)
+        summary.events += len(events)
+        if kind in FAILED_KINDS:
+            summary.failures += 1
+            summary.errors.append(f"{task.marketplace} {task.keyword!r} page {task.page}: {kind}")
+
+    def _record_error(self, task: Task, summary: SweepSummary, message: str) -> None:
+        market = self.config.marketplaces[task.marketplace]
+        self._plain_visit(
+            task, search_url(market.base_url, task.keyword, task.page), "error", message, summary
+        )
+        summary.failures += 1
+        summary.errors.append(f"{task.marketplace} {task.keyword!r} page {task.page}: {message}")
+
+    def _record_skip(self, task: Task, summary: SweepSummary) -> None:
+        market = self.config.marketplaces[task.marketplace]
+        message = "skipped: the marketplace answered with a captcha earlier in this sweep"
+        self._plain_visit(
+            task, search_url(market.base_url, task.keyword, task.page), "skipped", message, summary
+        )
+        summary.skipped += 1
+
+    def _plain_visit(self, task: Task, url: str, status: str, error: str, summary: SweepSummary) -> None:
+        with Session(self.engine) as session:
+            session.add(
+                models.PageVisit(
+                    sweep_id=summary.sweep_id,
+                    marketplace=task.marketplace,
+                    keyword=task.keyword,
+                    page=task.page,
+                    url=url,
+                    seen_at=self.clock(),
+                    status=status,
+                    error=error[:500],
+                )
+            )
+            session.commit()
+        summary.kinds[status] += 1
+
+
+def _kind(page: SearchPage, visit: Visit) -> str:
+    if page.kind == "captcha" or "/errors/validateCaptcha" in (visit.final_url or ""):
+        return "captcha"
+    if visit.status is not None and visit.status >= 500:
+        return "error"
+    return page.kind
+
+
+def start_sweep(engine: Engine, trigger: str, now: datetime) -> int:
+    with Session(engine) as session:
+        run = models.SweepRun(started_at=now, trigger=trigger)
+        session.add(run)
+        session.commit()
+        assert run.id is not None
+        return run.id
+
+
+def finish_sweep(
+    engine: Engine, config: Config, summary: SweepSummary, now: datetime, interrupted: bool
+) -> None:
+    """Close the sweep row and make the sweep-level events (blocked, not_seen, digest) in one transaction."""
+    with Session(engine) as session:
+        run = session.get(models.SweepRun, summary.sweep_id)
+        assert run is not None
+        if interrupted:
+            summary.status = "interrupted"
+        else:
+            summary.status = "failed" if summary.failures else "ok"
+        run.finished_at = now
+        run.status = summary.status
+        run.pages = summary.pages
+        run.failures = summary.failures
+        run.sightings = summary.sightings
+        events = outbox.close_sweep_events(session, run, config, now)
+        summary.events += len(events)
+        run.events = summary.events
+        run.note = "; ".join(summary.errors[:5])[:1000]
+        session.add(run)
+        session.commit()
+
+
+def run_sweep(
+    config: Config,
+    engine: Engine,
+    *,
+    clock: Clock,
+    options: SweepOptions = SweepOptions(),
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    rng: random.Random | None = None,
+) -> SweepSummary:
+    """One sweep now; returns what it did. Failures of single pages are in the summary, not raised."""
+    with Session(engine) as session:
+        products = store.sync_config(session, config)
+        session.commit()
+    selected = [p for p in products if not options.asins or p.asin in options.asins]
+    if options.asins and not selected:
+        raise MonitorError(f"none of {', '.join(sorted(options.asins))} is a configured product")
+    runner = SweepRunner(config, engine, clock=clock, options=options, progress=progress, stop=stop, rng=rng)
+    for product in products:
+        runner.own.setdefault(product.marketplace, {})[product.asin] = product
+    tasks = plan(config, selected, options)
+    if options.keywords and not tasks:
+        raise MonitorError(f"no configured product has the keyword(s) {', '.join(sorted(options.keywords))}")
+    summary = SweepSummary(sweep_id=start_sweep(engine, options.trigger, clock()))
+    try:
+        asyncio.run(runner.run(summary, tasks))
+    except BrowserError as exc:
+        # No browser at all (not found, cannot start): the sweep as a whole failed.
+        summary.failures += 1
+        summary.errors.append(str(exc))
+        finish_sweep(engine, config, summary, clock(), interrupted=False)
+        raise
+    finish_sweep(engine, config, summary, clock(), interrupted=runner.stop.is_set())
+    return summary
+
+
+def refresh_galleries(
+    config: Config,
+    engine: Engine,
+    *,
+    clock: Clock,
+    asins: Sequence[str] = (),
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> list[gallery.GalleryResult]:
+    """Import the galleries of the configured products (all, or those in ``asins``)."""
+    with Session(engine) as session:
+        products = store.sync_config(session, config)
+        session.commit()
+    wanted = {a.upper() for a in asins}
+    unknown = wanted - {p.asin for p in products}
+    if unknown:
+        raise MonitorError(f"not configured: {', '.join(sorted(unknown))} (add them to [[products]])")
+    selected = [p for p in products if not wanted or p.asin in wanted]
+    runner = SweepRunner(config, engine, clock=clock, progress=progress, stop=stop)
+
+    async def go() -> list[gallery.GalleryResult]:
+        async with async_playwright() as playwright:
+            try:
+                return await runner.refresh_galleries(playwright, selected)
+            finally:
+                if runner.browser is not None:
+                    await runner.browser.close()
+
+    return asyncio.run(go())
