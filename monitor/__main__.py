@@ -1,0 +1,5 @@
+"""``python -m monitor``: the same as the ``ismon`` command."""
+
+from monitor.cli import main
+
+main()

@@ -1,0 +1,149 @@
+"""``ismon check``: try each part a sweep needs and say, in one line each, what works and what does not.
+
+An edge module: it opens the database, starts the browser once and greets the SMTP server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from collections.abc import Mapping
+from datetime import datetime
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import Session
+
+from monitor import store
+from monitor.config import Config
+from monitor.errors import MonitorError
+
+CheckResult = tuple[str, bool, str]
+
+
+def next_run(schedule: list[str], now: datetime) -> datetime | None:
+    """The next time any of the cron expressions fires after ``now``."""
+    times = [
+        CronTrigger.from_crontab(expr, timezone="UTC").get_next_fire_time(None, now) for expr in schedule
+    ]
+    found = [t for t in times if t is not None]
+    return min(found) if found else None
+
+
+def check_database(config: Config, now: datetime) -> list[CheckResult]:
+    from monitor.db import current_revision, open_database
+
+    try:
+        engine = open_database(config.database_url)
+    except MonitorError as exc:
+        return [("database", False, str(exc))]
+    results: list[CheckResult] = [("database", True, f"revision {current_revision(engine)}")]
+    with Session(engine) as session:
+        last = store.last_sweep(session)
+        pending = store.pending_outbox_count(session)
+        beat = session.get(store.models.Heartbeat, "daemon")
+    if last is None:
+        results.append(("last sweep", True, "none yet"))
+    else:
+        results.append(
+            (
+                "last sweep",
+                last.status in ("ok", "running"),
+                f"#{last.id} {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC, {last.pages} pages, "
+                f"{last.failures} failures",
+            )
+        )
+    nxt = next_run(config.sweep.schedule, now)
+    results.append(("next sweep", True, f"{nxt:%Y-%m-%d %H:%M} UTC (daemon schedule)" if nxt else "never"))
+    results.append(("alerts", True, f"{pending} pending in the outbox"))
+    if beat is not None:
+        age = (now - beat.beat_at).total_seconds()
+        alive = age < 180
+        results.append(
+            (
+                "daemon",
+                alive,
+                f"pid {beat.pid}, last heartbeat {age:.0f} s ago, state {beat.state or '-'}"
+                + ("" if alive else " (not running?)"),
+            )
+        )
+    engine.dispose()
+    return results
+
+
+def check_browser(config: Config) -> CheckResult:
+    from playwright.async_api import async_playwright
+
+    from monitor.browser import find_chromium, launch
+
+    try:
+        path = find_chromium(config.browser.executable)
+    except MonitorError as exc:
+        return ("browser", False, str(exc))
+
+    async def start() -> str:
+        async with async_playwright() as playwright:
+            browser = await launch(playwright, str(path), headless=True)
+            version = browser.version
+            await browser.close()
+            return version
+
+    try:
+        version = asyncio.run(start())
+    except MonitorError as exc:
+        return ("browser", False, str(exc))
+    return ("browser", True, f"{path} (Chromium {version})")
+
+
+def check_smtp(config: Config, env: Mapping[str, str]) -> CheckResult:
+    email = config.email
+    if email is None:
+        return ("smtp", True, "no [email] section: alerts stay in the outbox")
+    try:
+        password = config.smtp_password(env)
+    except MonitorError as exc:
+        return ("smtp", False, str(exc))
+    where = f"{email.smtp_host}:{email.smtp_port} ({email.security})"
+    try:
+        client: smtplib.SMTP
+        if email.security == "ssl":
+            client = smtplib.SMTP_SSL(
+                email.smtp_host,
+                email.smtp_port,
+                timeout=email.timeout_seconds,
+                context=ssl.create_default_context(),
+            )
+        else:
+            client = smtplib.SMTP(email.smtp_host, email.smtp_port, timeout=email.timeout_seconds)
+        with client:
+            client.ehlo()
+            if email.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if email.username:
+                client.login(email.username, password)
+    except smtplib.SMTPAuthenticationError as exc:
+        return ("smtp", False, f"{where}: login as {email.username!r} refused: {exc.smtp_code}")
+    except (OSError, smtplib.SMTPException) as exc:
+        return ("smtp", False, f"{where}: {exc.__class__.__name__}: {exc}")
+    return (
+        "smtp",
+        True,
+        f"{where} reachable" + (f", logged in as {email.username}" if email.username else ""),
+    )
+
+
+def run_checks(config: Config, env: Mapping[str, str], now: datetime) -> list[CheckResult]:
+    results: list[CheckResult] = [
+        (
+            "config",
+            True,
+            f"{config.path}: {len(config.products)} products, "
+            f"{sum(len(p.keywords) for p in config.products)} keywords, "
+            f"{len(config.marketplaces)} marketplaces",
+        )
+    ]
+    results.extend(check_database(config, now))
+    results.append(check_browser(config))
+    results.append(check_smtp(config, env))
+    return results
