@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -69,6 +70,9 @@ def validate_cron(expression: str) -> str:
     return expression
 
 
+CronExpression = Annotated[str, AfterValidator(validate_cron)]
+
+
 class Marketplace(_Model):
     base_url: str
     postal_code: str = ""
@@ -106,24 +110,14 @@ class Product(_Model):
 
 
 class Sweep(_Model):
-    schedule: list[str] = Field(default_factory=lambda: ["0 */4 * * *"])
+    schedule: list[CronExpression] = Field(default_factory=lambda: ["0 */4 * * *"])
     jitter_seconds: int = Field(default=0, ge=0, le=3600)
     pages: int = Field(default=1, ge=1, le=7)
     concurrency: int = Field(default=2, ge=1, le=8)
     delay_seconds: tuple[float, float] = (3.0, 8.0)
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     retries: int = Field(default=2, ge=0, le=10)
-    gallery_refresh: str = "30 3 * * *"  # daily, before the morning sweeps
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: list[str]) -> list[str]:
-        return [validate_cron(v) for v in value]
-
-    @field_validator("gallery_refresh")
-    @classmethod
-    def _refresh(cls, value: str) -> str:
-        return validate_cron(value)
+    gallery_refresh: CronExpression = "30 3 * * *"  # daily, before the morning sweeps
 
     @field_validator("delay_seconds")
     @classmethod
