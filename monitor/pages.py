@@ -1,0 +1,987 @@
+"""Parse Amazon search, captcha and product pages into plain values.
+
+Where it sits: the browser hands over the HTML of a page it loaded (or ``ismon inspect`` a saved
+file); this module says what kind of page it is and extracts, for search pages, every ad unit and
+organic result (ASIN, unit, placement, position, image URL and image id) and, for product pages,
+the ASIN and the ordered gallery of the listing and of its child variations. The sweep keeps the
+seller's own ASINs from the ads; imaging matches their image ids against the gallery.
+
+Pure: no IO, no logging side effects, nothing at import time. Unexpected markup never raises: it
+gives ``kind="unknown"`` (or fewer results) and a note in ``SearchPage.notes``.
+
+The rules follow the structure of real pages from 2015 to 2026 (see ``STRUCTURE.md`` next to the
+saved pages): classes and URLs rather than visible text (labels are translated), both ``s-`` and
+``puis-`` class prefixes, result rank from ``data-csa-c-pos`` / ``sr_1_N`` rather than
+``data-index`` (which also counts headers and widgets), the CDN URL from ``srcset`` / ``data-src``
+when ``src`` is a browser-saved local copy or a lazy-load pixel, and ad placements from the impression
+logger, the ``spc`` parameter of ``/sspa/click`` or the ``sp_csd`` parameter of its target.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from html import unescape
+from typing import Any, Literal, cast
+from urllib.parse import unquote
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+
+from monitor.imaging.ids import cdn_image_url, image_id_from_url
+
+__all__ = [
+    "AdUnit",
+    "GalleryImage",
+    "OrganicResult",
+    "PageKind",
+    "ProductPage",
+    "SearchPage",
+    "Unit",
+    "page_kind",
+    "page_to_json",
+    "parse_page",
+    "parse_product",
+    "parse_search",
+]
+
+PageKind = Literal["search", "captcha", "product", "no_results", "unknown"]
+Unit = Literal["grid", "carousel", "brand", "video"]
+
+
+@dataclass(frozen=True, slots=True)
+class AdUnit:
+    """One sponsored product shown on a search page.
+
+    ``unit``: ``grid`` (Sponsored Products in the result grid), ``carousel`` (sponsored carousel),
+    ``brand`` (Sponsored Brands tiles), ``video`` (Sponsored Brands video).
+    ``placement``: Amazon's widget name (``sp_atf``, ``sp_mtf``, ``sp_btf``, ``sp_search_thematic``…)
+    for Sponsored Products; the loom slot (``loom-desktop-top-slot``, ``…-inline-slot``,
+    ``…-brand-footer-slot``) for Sponsored Brands; None where the page does not say.
+    ``position``: for ``grid`` the product rank on the page (sponsored and organic counted together,
+    1-based); for the other units the 1-based place of the product inside its carousel or creative;
+    None where the page gives none.
+    """
+
+    asin: str
+    unit: Unit
+    placement: str | None
+    position: int | None
+    image_url: str | None
+    image_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrganicResult:
+    """One non-sponsored product of the result grid; ``position`` as for grid ads."""
+
+    asin: str
+    position: int | None
+    image_url: str | None
+    image_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryImage:
+    """One slot of a listing gallery.
+
+    ``variant`` is Amazon's slot name (``MAIN``, ``PT01``…, ``LEFT``…); ``image_ids`` holds the hiRes
+    id first, then the large id (deduplicated; further distinct ids of the thumbnail or zoom sizes
+    follow, if any); ``url`` is the best URL (hiRes, else large).
+    """
+
+    variant: str
+    image_ids: tuple[str, ...]
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """What a search (or captcha / unrecognised) page shows.
+
+    ``result_count`` is the number of product results found in the result grid (sponsored grid ads
+    plus organic results): 0 on a page that yielded nothing recognisable. ``notes`` are
+    human-readable remarks of the parser ("truncated HTML", …).
+    """
+
+    kind: PageKind
+    ads: tuple[AdUnit, ...] = ()
+    organic: tuple[OrganicResult, ...] = ()
+    result_count: int = 0
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProductPage:
+    """A product detail page: its ASIN, its ordered gallery and the galleries of its children.
+
+    ``children`` maps a child ASIN to its gallery (from the twister's ``colorImages`` /
+    ``colorToAsin`` data); it includes the landing ASIN itself when the page lists it.
+    """
+
+    kind: PageKind
+    asin: str | None = None
+    gallery: tuple[GalleryImage, ...] = ()
+    children: dict[str, tuple[GalleryImage, ...]] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------------
+# Input handling
+
+_ASIN_RE = re.compile(r"^[A-Z0-9]{10}$")
+_ASIN_IN_URL_RE = re.compile(r"/(?:dp|gp/product|gp/aw/d|gp/video/detail|d)/([A-Z0-9]{10})(?=$|[/?#&%])")
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._-]+)""", re.I)
+_CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
+
+
+def _valid_asin(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip().upper()
+    return value if _ASIN_RE.match(value) else None
+
+
+def _asin_from_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    match = _ASIN_IN_URL_RE.search(unquote(url))
+    return match.group(1) if match else None
+
+
+def _encoding(data: bytes) -> str:
+    match = _CHARSET_RE.search(data[:8192])
+    if match:
+        name = match.group(1).decode("ascii", "replace").lower()
+        try:
+            "".encode(name)
+        except LookupError:
+            return "utf-8"
+        return name
+    return "utf-8"
+
+
+def _prepare(html: str | bytes) -> tuple[bytes | None, str, list[str]]:
+    """Bytes to parse, their encoding, and notes; ``None`` bytes when there is no HTML at all."""
+    notes: list[str] = []
+    if isinstance(html, str):
+        data = html.encode("utf-8", "replace")
+        encoding = "utf-8"
+    elif isinstance(html, (bytes, bytearray, memoryview)):
+        data = bytes(html)
+        encoding = _encoding(data)
+    else:
+        return None, "utf-8", [f"not HTML: got {type(html).__name__}"]
+    if not data.strip():
+        return None, encoding, ["empty document"]
+    head = data[:65536]
+    if b"\x00" in head or b"<" not in head:
+        return None, encoding, ["not HTML (binary or plain text)"]
+    controls = sum(head.count(bytes([c])) for c in _CONTROL_BYTES)
+    if controls * 100 > len(head):
+        return None, encoding, ["not HTML (binary data)"]
+    if data.rfind(b"</html") < 0 and data.rfind(b"</HTML") < 0:
+        notes.append("truncated HTML (no closing </html> tag)")
+    return data, encoding, notes
+
+
+def _text(html: str | bytes, data: bytes, encoding: str) -> str:
+    if isinstance(html, str):
+        return html
+    return data.decode(encoding, "replace")
+
+
+# --------------------------------------------------------------------------------------------------
+# Page kind
+
+_CAPTCHA_FORM_RE = re.compile(rb"""<form[^>]*action\s*=\s*["'][^"']*/errors/validateCaptcha""", re.I)
+_CAPTCHA_INPUT_RE = re.compile(rb"""name\s*=\s*["']amzn-r["']|id\s*=\s*["']captchacharacters["']""")
+_PAGE_TYPE_RE = re.compile(rb"""ue_pty\s*=\s*["']([A-Za-z]+)""")
+_SEARCH_MARKERS = (
+    b"s-search-result",
+    b"puis-search-result",
+    b"s-main-slot",
+    b"puis-main-slot",
+    b'id="s-results-list-atf"',
+    b'id="atfResults"',
+)
+_SEARCH_LAYOUT_A_RE = re.compile(rb"""<li[^>]+id=["']result_\d+["']""")
+_PRODUCT_MARKERS = (
+    b"'colorImages'",
+    b'"colorImages"',
+    b'id="dp-container"',
+    b'id="productTitle"',
+    b"desktop-landing-image-data",
+    b'id="landingImage"',
+    b'id="imgTagWrapperId"',
+)
+_SEARCH_URL_RE = re.compile(r"/s(?:/|\?|$)|[?&](?:k|field-keywords)=")
+
+
+def _sniff_kind(data: bytes, url: str | None) -> PageKind:
+    """Search, product, captcha or unknown, from markers that are cheap to find in raw bytes."""
+    if b"validateCaptcha" in data and _CAPTCHA_FORM_RE.search(data):
+        return "captcha"
+    if (b"amzn-r" in data or b"captchacharacters" in data) and _CAPTCHA_INPUT_RE.search(data):
+        return "captcha"
+    page_type = _PAGE_TYPE_RE.search(data, 0, 400_000)
+    if page_type:
+        value = page_type.group(1).lower()
+        if value == "search":
+            return "search"
+        if value == "detail":
+            return "product"
+    if any(marker in data for marker in _SEARCH_MARKERS) or _SEARCH_LAYOUT_A_RE.search(data):
+        return "search"
+    if any(marker in data for marker in _PRODUCT_MARKERS):
+        return "product"
+    if url:
+        if _asin_from_url(url):
+            return "product"
+        if _SEARCH_URL_RE.search(url):
+            return "search"
+    return "unknown"
+
+
+def page_kind(html: str | bytes, url: str | None = None) -> PageKind:
+    """The kind of page without extracting anything (``no_results`` needs ``parse_search``)."""
+    data, _encoding_name, _notes = _prepare(html)
+    if data is None:
+        return "unknown"
+    return _sniff_kind(data, url)
+
+
+# --------------------------------------------------------------------------------------------------
+# DOM helpers
+
+
+def _parse_dom(data: bytes, encoding: str) -> HtmlElement | None:
+    parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True, huge_tree=True)
+    try:
+        root = lxml.html.document_fromstring(data, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError, LookupError):
+        return None
+    return cast(HtmlElement, root)
+
+
+def _xpath(compiled: etree.XPath, element: HtmlElement) -> list[Any]:
+    result = compiled(element)
+    return result if isinstance(result, list) else []
+
+
+def _xbool(compiled: etree.XPath, element: HtmlElement) -> bool:
+    return bool(compiled(element))
+
+
+def _classes(element: HtmlElement) -> list[str]:
+    return (element.get("class") or "").split()
+
+
+_RESULT_PRED = (
+    "@data-component-type='s-search-result' or @data-component-type='puis-search-result'"
+    " or (self::li and starts-with(@id,'result_') and @data-asin)"
+)
+_X_RESULTS = etree.XPath(f"//*[{_RESULT_PRED}]")
+_X_HAS_RESULT = etree.XPath(f"boolean(.//*[{_RESULT_PRED}])")
+_X_RESULT_ANCESTOR = etree.XPath(f"boolean(ancestor::*[{_RESULT_PRED}])")
+_X_MAIN_SLOTS = etree.XPath("//*[contains(@class,'s-main-slot') or contains(@class,'puis-main-slot')]")
+_X_SPONSORED = etree.XPath(
+    "boolean(.//*[contains(@class,'sponsored-label') or contains(@class,'s-sponsored-header')"
+    " or @data-component-type='sp-sponsored-result'"
+    " or contains(@data-a-popover,'sp-info-popover')]"
+    " | .//a[contains(@href,'/sspa/click') or contains(@href,'picassoRedirect')"
+    " or contains(@href,'/slredirect/')])"
+)
+_X_LOGGER_PROPS = etree.XPath(".//*[@data-component-type='s-impression-logger']/@data-component-props")
+_X_HREFS = etree.XPath(".//a/@href | .//@data-csa-c-swatch-more-url")
+_X_POS = etree.XPath("(descendant-or-self::*/@data-csa-c-pos)[1]")
+_X_IMGS = etree.XPath(".//img")
+_X_AD_ROW = etree.XPath(
+    "boolean(.//*[@data-ad-creative-list or @data-ad-feedback-payload"
+    " or @data-multi-ad-feedback-form-trigger or contains(@class,'sponsored-label')"
+    " or @data-video-type='sponsored' or starts-with(@data-component-type,'sbv-')"
+    " or contains(@class,'AdHolder')]"
+    " | .//a[contains(@href,'/sspa/click') or contains(@href,'picassoRedirect')"
+    " or contains(@href,'/slredirect/') or contains(@href,'/x/c/')])"
+)
+_X_SP_LINK = etree.XPath(
+    "boolean(.//a[contains(@href,'/sspa/click') or contains(@href,'picassoRedirect')"
+    " or contains(@href,'/slredirect/')])"
+)
+_X_VIDEO = etree.XPath(
+    "boolean(.//*[@data-video-type or starts-with(@data-component-type,'sbv-')"
+    " or contains(@class,'sbv-') or contains(@class,'sb-video')])"
+)
+_X_HINTS = etree.XPath(
+    ".//@cel_widget_id | .//@data-cel-widget | .//@data-csa-c-painter | .//@data-component-type"
+    " | .//@class[contains(.,'widget=') or contains(.,'widgetId=')]"
+    " | .//script[contains(.,'cel_widget_id')]/text()"
+)
+_X_DATA_ASIN = etree.XPath(".//*[@data-asin!='']")
+_X_CSA_ASIN = etree.XPath(".//@data-csa-c-asin | .//@data-csa-c-item-id")
+_X_DATA_SLOT = etree.XPath("(.//@data-slot)[1]")
+_X_NO_RESULTS = etree.XPath(
+    "//*[@data-cy='no-results-header' or contains(@class,'s-no-results')"
+    " or starts-with(@cel_widget_id,'MAIN-TOP_BANNER_MESSAGE')"
+    " or starts-with(@cel_widget_id,'MAIN-NO_RESULTS')]"
+)
+
+_IMAGE_CLASSES = frozenset({"s-image", "puis-image", "s-access-image"})
+_NO_RESULTS_TEXT = (
+    "no results for",
+    "did not match any products",
+    "keine ergebnisse",
+    "aucun résultat",
+    "nessun risultato",
+    "no hay resultados",
+    "nenhum resultado",
+    "geen resultaten",
+    "inga resultat",
+    "brak wyników",
+    "sonuç bulunamadı",
+    "に一致する商品はありませんでした",
+    "検索結果はありません",
+    "没有找到",
+    "لا توجد نتائج",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Images
+
+
+def _srcset_urls(srcset: str) -> list[str]:
+    """URLs of a ``srcset`` in order. URLs may contain commas (``_AC_SR115,105_``)."""
+    urls: list[str] = []
+    for match in re.finditer(r"\s*(\S+)(?:\s+[^\s,]+)?\s*(?:,|$)", srcset):
+        url = match.group(1).rstrip(",")
+        if url:
+            urls.append(url)
+    return urls
+
+
+def _dynamic_image_urls(value: str) -> list[str]:
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return []
+    return [key for key in parsed if isinstance(key, str)] if isinstance(parsed, dict) else []
+
+
+def _img_url(img: HtmlElement) -> tuple[str | None, str | None]:
+    """``(CDN URL, image id)`` of an ``img``: src, else data-src / srcset / dynamic-image."""
+    candidates: list[str] = []
+    for attr in ("src", "data-src", "data-old-hires", "data-lazy-src"):
+        value = img.get(attr)
+        if value:
+            candidates.append(value)
+    for attr in ("srcset", "data-srcset"):
+        value = img.get(attr)
+        if value:
+            candidates.extend(_srcset_urls(value))
+    dynamic = img.get("data-a-dynamic-image")
+    if dynamic:
+        candidates.extend(_dynamic_image_urls(dynamic))
+    local: tuple[str, str] | None = None
+    for candidate in candidates:
+        ident = image_id_from_url(candidate)
+        if ident is None:
+            continue
+        text = candidate.strip()
+        if text.startswith(("http://", "https://", "//")) or text.startswith("/images/"):
+            return cdn_image_url(text), ident
+        if local is None:
+            local = (text, ident)
+    if local is not None:
+        # Browser-saved copy only: the same file name on the CDN is the image Amazon served.
+        return cdn_image_url(local[0]), local[1]
+    return None, None
+
+
+def _product_image(element: HtmlElement) -> tuple[str | None, str | None]:
+    """The product picture inside ``element``: the tagged product image first, badges last."""
+    best: tuple[int, str, str] | None = None
+    for img in _xpath(_X_IMGS, element):
+        if img.get("data-image-latency") == "s-product-image":
+            rank = 0
+        elif _IMAGE_CLASSES.intersection(_classes(img)):
+            rank = 1
+        else:
+            rank = 2
+        if best is not None and rank >= best[0]:
+            continue
+        url, ident = _img_url(img)
+        if url is None or ident is None:
+            continue
+        best = (rank, url, ident)
+        if rank == 0:
+            break
+    if best is None:
+        return None, None
+    return best[1], best[2]
+
+
+# --------------------------------------------------------------------------------------------------
+# Placement and position
+
+_SPC_RE = re.compile(r"[?&]spc=([^&#\s]+)")
+_WIDGET_RE = re.compile(r"widgetName=([A-Za-z][A-Za-z0-9_]*)")
+_CSD_RE = re.compile(r"sp_csd=([A-Za-z0-9+/=_%-]+)")
+_REF_SP_RE = re.compile(r"(?:ref=|_)pa_(sp_[a-z]+(?:_[a-z]+)*?)_(?:aps|sspa|sr)\b")
+_PLACEMENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,60}$")
+_SR_RE = re.compile(r"\bsr_1_(\d{1,4})(?!\d)")
+_SR_PARAM_RE = re.compile(r"[?&]sr=\d+-(\d{1,4})(?!\d)")
+_LOOM_SLOT_RE = re.compile(r"loom-desktop-[a-z-]+?-slot")
+
+
+def _b64(value: str) -> str | None:
+    value = unquote(value).strip()
+    value += "=" * (-len(value) % 4)
+    for decoder in (base64.b64decode, base64.urlsafe_b64decode):
+        try:
+            return decoder(value).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            continue
+    return None
+
+
+def _placement_from_text(texts: Iterable[str]) -> str | None:
+    """Amazon's SP widget name from ad links and impression-logger props, best source first."""
+    decoded = [unquote(unquote(text)) for text in texts if text]
+    raw = [text for text in texts if text]
+    for text in raw:
+        match = _SPC_RE.search(text)
+        if match:
+            spc = _b64(match.group(1))
+            parts = spc.split(":") if spc else []
+            if len(parts) > 3 and _PLACEMENT_RE.match(parts[3]):
+                return parts[3]
+    for text in decoded:
+        match = _WIDGET_RE.search(text)
+        if match:
+            return match.group(1)
+    for text in decoded:
+        match = _CSD_RE.search(text)
+        if match:
+            csd = _b64(match.group(1)) or ""
+            widget = _WIDGET_RE.search(csd)
+            if widget:
+                return widget.group(1)
+    for text in decoded:
+        match = _REF_SP_RE.search(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _sp_placement(element: HtmlElement) -> str | None:
+    texts = [str(v) for v in _xpath(_X_HREFS, element)]
+    texts += [str(v) for v in _xpath(_X_LOGGER_PROPS, element)]
+    return _placement_from_text(texts)
+
+
+def _position(element: HtmlElement) -> int | None:
+    """Product rank: ``data-csa-c-pos``, else ``sr_1_N`` / ``sr=8-N`` in links, else ``result_N``."""
+    pos = _xpath(_X_POS, element)
+    if pos and str(pos[0]).strip().isdigit():
+        return int(str(pos[0]).strip())
+    for href in _xpath(_X_HREFS, element):
+        text = unquote(unquote(str(href)))
+        match = _SR_RE.search(text) or _SR_PARAM_RE.search(text)
+        if match:
+            return int(match.group(1))
+    ident = element.get("id") or ""
+    if ident.startswith("result_") and ident[7:].isdigit():
+        return int(ident[7:]) + 1
+    rank = element.get("data-result-rank") or ""
+    if rank.isdigit():
+        return int(rank) + 1
+    return None
+
+
+def _result_asin(element: HtmlElement) -> str | None:
+    asin = _valid_asin(element.get("data-asin"))
+    if asin:
+        return asin
+    for value in _xpath(_X_CSA_ASIN, element):
+        text = str(value)
+        asin = _valid_asin(text.rsplit(".", 1)[-1])
+        if asin:
+            return asin
+    for href in _xpath(_X_HREFS, element):
+        asin = _asin_from_url(str(href))
+        if asin:
+            return asin
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Search pages
+
+
+@dataclass(slots=True)
+class _Collected:
+    ads: list[AdUnit] = field(default_factory=list)
+    organic: list[OrganicResult] = field(default_factory=list)
+    grid: int = 0
+
+
+def _handle_result(element: HtmlElement, out: _Collected) -> None:
+    asin = _result_asin(element)
+    if asin is None:
+        return
+    position = _position(element)
+    image_url, image_id = _product_image(element)
+    sponsored = "AdHolder" in _classes(element) or _xbool(_X_SPONSORED, element)
+    if not sponsored:
+        for props in _xpath(_X_LOGGER_PROPS, element):
+            text = str(props)
+            if "sponsored-products" in text or "SponsoredProducts" in text:
+                sponsored = True
+                break
+    out.grid += 1
+    if sponsored:
+        out.ads.append(AdUnit(asin, "grid", _sp_placement(element), position, image_url, image_id))
+    else:
+        out.organic.append(OrganicResult(asin, position, image_url, image_id))
+
+
+def _items_of_row(row: HtmlElement) -> list[tuple[str, HtmlElement]]:
+    """The advertised products of a widget row, in page order, one per ASIN."""
+    seen: set[str] = set()
+    items: list[tuple[str, HtmlElement]] = []
+    for element in _xpath(_X_DATA_ASIN, row):
+        asin = _valid_asin(element.get("data-asin"))
+        if asin and asin not in seen:
+            seen.add(asin)
+            items.append((asin, element))
+    if items:
+        return items
+    # SB video (and other creatives): no data-asin holder, the ASIN sits in a CSA attribute or in
+    # the /dp/ASIN of the click-through redirect.
+    for value in _xpath(_X_CSA_ASIN, row):
+        asin = _valid_asin(str(value).rsplit(".", 1)[-1])
+        if asin and asin not in seen:
+            seen.add(asin)
+            items.append((asin, row))
+    if items:
+        return items
+    for href in _xpath(_X_HREFS, row):
+        asin = _asin_from_url(str(href))
+        if asin and asin not in seen:
+            seen.add(asin)
+            items.append((asin, row))
+    return items
+
+
+def _item_image(item: HtmlElement, row: HtmlElement, asin: str) -> tuple[str | None, str | None]:
+    url, ident = _product_image(item)
+    if url is not None or item is row:
+        return url, ident
+    # 2020 HSA tiles: the picture is a sibling of the data-asin holder, not inside it.
+    node = item.getparent()
+    for _ in range(3):
+        if node is None or node is row:
+            break
+        others = {_valid_asin(e.get("data-asin")) for e in _xpath(_X_DATA_ASIN, node)} - {None, asin}
+        if others:
+            break
+        url, ident = _product_image(node)
+        if url is not None:
+            return url, ident
+        node = node.getparent()
+    return None, None
+
+
+def _loom_slot(hints: str, row: HtmlElement) -> str | None:
+    match = _LOOM_SLOT_RE.search(hints)
+    if match:
+        return match.group(0)
+    slot = _xpath(_X_DATA_SLOT, row)
+    return str(slot[0]) if slot else None
+
+
+def _handle_widget_row(row: HtmlElement, out: _Collected) -> None:
+    if "AdHolder" not in _classes(row) and not _xbool(_X_AD_ROW, row):
+        return
+    items = _items_of_row(row)
+    if not items:
+        return  # display ads, brand creatives without products
+    hints = " ".join(str(h) for h in _xpath(_X_HINTS, row))
+    has_sp_links = _xbool(_X_SP_LINK, row)
+    video = _xbool(_X_VIDEO, row) or "VIDEO" in hints or "video" in hints
+    unit: Unit
+    if has_sp_links and not _xbool(_X_VIDEO, row):
+        unit = "carousel"
+    elif video:
+        unit = "video"
+    elif "sptw" in hints or "sp_search_thematic" in hints:
+        unit = "carousel"
+    else:
+        unit = "brand"
+    row_placement = _sp_placement(row) if unit == "carousel" else _loom_slot(hints, row)
+    for index, (asin, item) in enumerate(items, start=1):
+        placement = row_placement
+        if unit == "carousel" and item is not row:
+            placement = _sp_placement(item) or row_placement
+        image_url, image_id = _item_image(item, row, asin)
+        out.ads.append(AdUnit(asin, unit, placement, index, image_url, image_id))
+
+
+def _rows(root: HtmlElement, results: Sequence[HtmlElement]) -> list[HtmlElement]:
+    containers: list[HtmlElement] = []
+    seen: set[HtmlElement] = set()
+    for container in list(_xpath(_X_MAIN_SLOTS, root)) + [r.getparent() for r in results]:
+        if container is not None and container not in seen:
+            seen.add(container)
+            containers.append(container)
+    rows: list[HtmlElement] = []
+    taken: set[HtmlElement] = set()
+    for container in containers:
+        for row in container:
+            if isinstance(row.tag, str) and row not in taken:
+                taken.add(row)
+                rows.append(row)
+    return rows
+
+
+def _no_results_marker(root: HtmlElement) -> bool:
+    for element in _xpath(_X_NO_RESULTS, root):
+        if element.get("data-cy") == "no-results-header":
+            return True
+        if "s-no-results" in (element.get("class") or ""):
+            return True
+        text = " ".join(element.text_content().split()).lower()
+        if any(phrase in text for phrase in _NO_RESULTS_TEXT):
+            return True
+    return False
+
+
+def _dedupe_ads(ads: Iterable[AdUnit]) -> tuple[AdUnit, ...]:
+    seen: set[tuple[str, str, str | None, int | None]] = set()
+    kept: list[AdUnit] = []
+    for ad in ads:
+        key = (ad.asin, ad.unit, ad.placement, ad.position)
+        if key not in seen:
+            seen.add(key)
+            kept.append(ad)
+    return tuple(kept)
+
+
+def _dedupe_organic(results: Iterable[OrganicResult]) -> tuple[OrganicResult, ...]:
+    seen: set[tuple[str, int | None]] = set()
+    kept: list[OrganicResult] = []
+    for result in results:
+        key = (result.asin, result.position)
+        if key not in seen:
+            seen.add(key)
+            kept.append(result)
+    return tuple(kept)
+
+
+def _extract_search(root: HtmlElement) -> _Collected:
+    out = _Collected()
+    results = [r for r in _xpath(_X_RESULTS, root) if not _xbool(_X_RESULT_ANCESTOR, r)]
+    result_set = set(results)
+    handled: set[HtmlElement] = set()
+    for row in _rows(root, results):
+        if row in result_set:
+            if row not in handled:
+                handled.add(row)
+                _handle_result(row, out)
+        elif _xbool(_X_HAS_RESULT, row):
+            for result in _xpath(_X_RESULTS, row):
+                if result in result_set and result not in handled:
+                    handled.add(result)
+                    _handle_result(result, out)
+        else:
+            _handle_widget_row(row, out)
+    for result in results:
+        if result not in handled:
+            _handle_result(result, out)
+    return out
+
+
+def parse_search(html: str | bytes, url: str | None = None) -> SearchPage:
+    """Kind, ad units and organic results of a search page. Never raises on bad markup."""
+    data, encoding, notes = _prepare(html)
+    if data is None:
+        return SearchPage(kind="unknown", notes=tuple(notes))
+    kind = _sniff_kind(data, url)
+    if kind == "captcha":
+        return SearchPage(kind="captcha", notes=tuple(notes))
+    root = _parse_dom(data, encoding)
+    if root is None:
+        return SearchPage(kind="unknown", notes=(*notes, "HTML could not be parsed"))
+    collected = _extract_search(root)
+    ads = _dedupe_ads(collected.ads)
+    organic = _dedupe_organic(collected.organic)
+    if ads or organic:
+        kind = "search"
+    elif kind == "product":
+        notes.append("this is a product page, not a search page")
+    elif _no_results_marker(root):
+        kind = "no_results"
+    else:
+        if kind == "search":
+            notes.append("search page layout, but no result or ad could be recognised")
+        kind = "unknown"
+    return SearchPage(
+        kind=kind,
+        ads=ads,
+        organic=organic,
+        result_count=collected.grid,
+        notes=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Product pages
+
+_INITIAL_RE = re.compile(r"""['"]colorImages['"]\s*:\s*\{\s*['"]initial['"]\s*:\s*""")
+_COLOR_IMAGES_RE = re.compile(r'"colorImages"\s*:\s*(?=\{)')
+_COLOR_TO_ASIN_RE = re.compile(r'"colorToAsin"\s*:\s*(?=\{)')
+_IMAGE_BLOCK_ASIN_RE = re.compile(r"""['"]asin['"]\s*:\s*['"]([A-Z0-9]{10})['"]""")
+_ATTR_RE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+_LANDING_IDS = ("landingImage", "imgBlkFront", "ebooksImgBlkFront", "main-image")
+_DECODER = json.JSONDecoder()
+
+
+def _json_at(text: str, pos: int) -> Any:
+    """The JSON value that starts at ``pos``; tolerates JS string escaping (``\\'``)."""
+    try:
+        return _DECODER.raw_decode(text, pos)[0]
+    except ValueError:
+        pass
+    # Inside jQuery.parseJSON('…') an apostrophe is written \' which JSON does not allow.
+    window = text[pos : pos + 8_000_000].replace("\\'", "'")
+    try:
+        return _DECODER.raw_decode(window, 0)[0]
+    except ValueError:
+        return None
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _tag_attrs(text: str, pos: int) -> dict[str, str]:
+    """Attributes of the HTML start tag around ``pos`` (unescaped)."""
+    start = text.rfind("<", 0, pos)
+    end = text.find(">", pos)
+    if start < 0 or end < 0:
+        return {}
+    attrs: dict[str, str] = {}
+    for match in _ATTR_RE.finditer(text, start, end):
+        value = match.group(2)
+        if value is None:
+            value = match.group(3) if match.group(3) is not None else match.group(4) or ""
+        attrs[match.group(1).lower()] = unescape(value) if "&" in value else value
+    return attrs
+
+
+def _find_tags_with(text: str, needles: Iterable[str]) -> Iterable[dict[str, str]]:
+    for needle in needles:
+        pos = text.find(needle)
+        while pos >= 0:
+            yield _tag_attrs(text, pos)
+            pos = text.find(needle, pos + len(needle))
+
+
+def _gallery_image(entry: Any, index: int) -> GalleryImage | None:
+    if not isinstance(entry, dict):
+        return None
+    variant = entry.get("variant")
+    if not isinstance(variant, str) or not variant:
+        variant = "MAIN" if index == 0 else f"PT{index:02d}"
+    ids: list[str] = []
+    best: str | None = None
+    sources: list[Any] = [entry.get("hiRes"), entry.get("large"), entry.get("thumb")]
+    main = entry.get("main")
+    if isinstance(main, dict):
+        sources.extend(main.keys())
+    for position, source in enumerate(sources):
+        if not isinstance(source, str):
+            continue
+        ident = image_id_from_url(source)
+        if ident is None:
+            continue
+        if ident not in ids:
+            ids.append(ident)
+        if best is None and position < 2:
+            best = cdn_image_url(source)
+    if not ids:
+        return None
+    return GalleryImage(variant=variant, image_ids=tuple(ids), url=best)
+
+
+def _gallery(entries: Any) -> tuple[GalleryImage, ...]:
+    if not isinstance(entries, list):
+        return ()
+    images = (_gallery_image(entry, index) for index, entry in enumerate(entries))
+    return tuple(image for image in images if image is not None)
+
+
+def _initial_gallery(text: str) -> tuple[GalleryImage, ...]:
+    for match in _INITIAL_RE.finditer(text):
+        gallery = _gallery(_json_at(text, match.end()))
+        if gallery:
+            return gallery
+    return ()
+
+
+def _first_object(text: str, pattern: re.Pattern[str]) -> dict[str, Any]:
+    for match in pattern.finditer(text):
+        value = _json_at(text, match.end())
+        if isinstance(value, dict) and value:
+            return value
+    return {}
+
+
+def _children(text: str) -> dict[str, tuple[GalleryImage, ...]]:
+    if '"colorToAsin"' not in text:
+        return {}
+    by_name = _first_object(text, _COLOR_IMAGES_RE)
+    to_asin = _first_object(text, _COLOR_TO_ASIN_RE)
+    children: dict[str, tuple[GalleryImage, ...]] = {}
+    for name, target in to_asin.items():
+        asin = _valid_asin(target.get("asin")) if isinstance(target, dict) else None
+        if asin is None:
+            continue
+        gallery = _gallery(by_name.get(name))
+        if gallery:
+            children[asin] = gallery
+    return children
+
+
+def _landing_gallery(text: str) -> tuple[GalleryImage, ...]:
+    """MAIN only, for pages whose gallery is rendered client-side (2025 books)."""
+    urls: list[str] = []
+    pos = text.find("desktop-landing-image-data")
+    if pos >= 0:
+        start = text.find(">", pos)
+        if start >= 0:
+            value = _json_at(text, _skip_space(text, start + 1))
+            if isinstance(value, dict) and isinstance(value.get("landingImageUrl"), str):
+                urls.append(value["landingImageUrl"])
+    for attrs in _find_tags_with(text, [f'id="{name}"' for name in _LANDING_IDS]):
+        for key in ("data-old-hires", "src"):
+            if attrs.get(key):
+                urls.append(attrs[key])
+        if attrs.get("data-a-dynamic-image"):
+            urls.extend(_dynamic_image_urls(attrs["data-a-dynamic-image"]))
+    ids: list[str] = []
+    best: str | None = None
+    for url in urls:
+        ident = image_id_from_url(url)
+        if ident is None:
+            continue
+        if ident not in ids:
+            ids.append(ident)
+        if best is None:
+            best = cdn_image_url(url)
+    if not ids:
+        return ()
+    return (GalleryImage(variant="MAIN", image_ids=tuple(ids), url=best),)
+
+
+def _product_asin(text: str, url: str | None) -> str | None:
+    asin = _asin_from_url(url)
+    if asin:
+        return asin
+    for needle in ('id="ASIN"', "id='ASIN'"):
+        for attrs in _find_tags_with(text, [needle]):
+            asin = _valid_asin(attrs.get("value"))
+            if asin:
+                return asin
+    for needle in ('rel="canonical"', "rel='canonical'"):
+        for attrs in _find_tags_with(text, [needle]):
+            asin = _asin_from_url(attrs.get("href"))
+            if asin:
+                return asin
+    block = text.find("ImageBlockATF")
+    if block >= 0:
+        match = _IMAGE_BLOCK_ASIN_RE.search(text, block, block + 5000)
+        if match:
+            return match.group(1)
+    for needle in ('name="ASIN"', 'id="averageCustomerReviews" data-asin', 'data-asin="'):
+        for attrs in _find_tags_with(text, [needle]):
+            asin = _valid_asin(attrs.get("value") or attrs.get("data-asin"))
+            if asin:
+                return asin
+    return None
+
+
+def parse_product(html: str | bytes, url: str | None = None) -> ProductPage:
+    """ASIN, ordered gallery and child galleries of a product page. Never raises on bad markup."""
+    data, encoding, _notes = _prepare(html)
+    if data is None:
+        return ProductPage(kind="unknown", asin=_asin_from_url(url))
+    kind = _sniff_kind(data, url)
+    if kind == "captcha":
+        return ProductPage(kind="captcha", asin=_asin_from_url(url))
+    if kind == "search":
+        return ProductPage(kind="search")
+    text = _text(html, data, encoding)
+    gallery = _initial_gallery(text)
+    children = _children(text) if gallery else {}
+    if not gallery:
+        gallery = _landing_gallery(text)
+    asin = _product_asin(text, url)
+    if asin and asin in children and len(children[asin]) < len(gallery):
+        # Size/flavour twisters list one slot per child; the landing ASIN's full gallery is 'initial'.
+        children[asin] = gallery
+    if kind == "unknown" and (gallery or asin):
+        kind = "product"
+    return ProductPage(kind=kind, asin=asin, gallery=gallery, children=children)
+
+
+# --------------------------------------------------------------------------------------------------
+# Any page
+
+
+def parse_page(html: str | bytes, url: str | None = None) -> SearchPage | ProductPage:
+    """Decide the kind of page and parse it: a ``ProductPage`` for product pages, else a ``SearchPage``."""
+    data, _encoding_name, notes = _prepare(html)
+    if data is None:
+        return SearchPage(kind="unknown", notes=tuple(notes))
+    if _sniff_kind(data, url) == "product":
+        return parse_product(html, url)
+    return parse_search(html, url)
+
+
+def page_to_json(page: SearchPage | ProductPage) -> dict[str, object]:
+    """The object ``ismon inspect --json`` prints (see DESIGN.md)."""
+    if isinstance(page, ProductPage):
+        return {
+            "kind": page.kind,
+            "ads": [],
+            "organic": [],
+            "asin": page.asin,
+            "gallery": [
+                {"variant": g.variant, "image_ids": list(g.image_ids), "url": g.url} for g in page.gallery
+            ],
+        }
+    return {
+        "kind": page.kind,
+        "ads": [
+            {
+                "asin": ad.asin,
+                "unit": ad.unit,
+                "placement": ad.placement,
+                "position": ad.position,
+                "image_url": ad.image_url,
+                "image_id": ad.image_id,
+            }
+            for ad in page.ads
+        ],
+        "organic": [{"asin": r.asin, "position": r.position, "image_id": r.image_id} for r in page.organic],
+        "asin": None,
+        "gallery": [],
+    }
