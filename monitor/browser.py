@@ -361,8 +361,3 @@ def stored_postal_code(state_file: Path) -> str | None:
 
 def remember_postal_code(state_file: Path, postal_code: str) -> None:
     state_file.with_suffix(".meta.json").write_text(json.dumps({"postal_code": postal_code}))
-
-
-async def sleep_politely(delay: float) -> None:
-    if delay > 0:
-        await asyncio.sleep(delay)

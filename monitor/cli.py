@@ -283,13 +283,17 @@ def _print_summary(summary: Any) -> None:
 
 
 @app.command()
-def daemon() -> None:
+def daemon(
+    now: Annotated[bool, typer.Option("--now", help="Also sweep once right after starting.")] = False,
+) -> None:
     """Run the schedule until SIGTERM or Ctrl-C."""
     from monitor.scheduler import run_daemon
 
     config = _config()
     engine = _engine(config)
-    raise typer.Exit(run_daemon(config, engine, STATE.config_path, clock=utcnow))
+    if not err.is_terminal:
+        logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    raise typer.Exit(run_daemon(config, engine, STATE.config_path, clock=utcnow, run_now=now))
 
 
 # --- reading the history --------------------------------------------------------------------------

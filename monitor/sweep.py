@@ -35,7 +35,6 @@ from monitor.browser import (
     desktop_user_agent,
     launch,
     remember_postal_code,
-    sleep_politely,
     storage_state_path,
     stored_postal_code,
 )
@@ -295,6 +294,12 @@ class SweepRunner:
                         await self.browser.close()
         summary.seconds = time.perf_counter() - started
 
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the sweep is asked to stop."""
+        end = time.monotonic() + seconds
+        while not self.stop.is_set() and (left := end - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, 0.2))
+
     def _products(self) -> list[store.ProductRef]:
         return [p for market in self.own.values() for p in market.values()]
 
@@ -335,13 +340,13 @@ class SweepRunner:
                             await shopper.close()
                         shopper = None
                     if attempt < self.config.sweep.retries and not self.stop.is_set():
-                        await asyncio.sleep(min(2**attempt * 0.5, 8) + self.rng.random() * 0.5)
+                        await self._pause(min(2**attempt * 0.5, 8) + self.rng.random() * 0.5)
                 else:
                     self._record_error(task, summary, gallery.describe_failure(last))
                 self.progress(f"{task.marketplace} {task.keyword!r} p{task.page}")
                 if self.options.politeness and not queue.empty():
                     low, high = self.config.sweep.delay_seconds
-                    await sleep_politely(self.rng.uniform(low, high))
+                    await self._pause(self.rng.uniform(low, high))
         finally:
             if shopper is not None:
                 await shopper.close()

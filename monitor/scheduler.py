@@ -1,0 +1,211 @@
+"""``ismon daemon``: the schedule that drives sweeps, gallery refreshes and outbox flushes.
+
+APScheduler 3.x in a background thread pool, the main thread waiting for SIGTERM or SIGINT. One job
+for all sweep cron expressions (an OrTrigger), so two sweeps never run at once; sweeps and gallery
+refreshes also take the same file lock as ``ismon sweep`` from cron. On a signal the sweep in hand
+finishes its page, is recorded as interrupted, and the process exits within 15 seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from monitor import models
+from monitor.config import Config
+from monitor.errors import LockedError, MonitorError
+from monitor.files import BlobStore
+from monitor.lock import sweep_lock
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+STOP_WITHIN_S = 15.0
+HEARTBEAT_EVERY_S = 30
+
+
+class Daemon:
+    def __init__(self, config: Config, engine: Engine, *, clock: Clock) -> None:
+        self.config = config
+        self.engine = engine
+        self.clock = clock
+        self.stop = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
+        self.started_at = clock()
+        self.state = "starting"
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=3)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 * 60},
+        )
+
+    # --- jobs ---------------------------------------------------------------------------------
+
+    def sweep_job(self) -> None:
+        from monitor.sweep import SweepOptions, run_sweep
+
+        self._exclusive(
+            "sweep",
+            lambda: run_sweep(
+                self.config,
+                self.engine,
+                clock=self.clock,
+                options=SweepOptions(trigger="daemon"),
+                stop=self.stop,
+            ),
+        )
+        self.flush_job()
+
+    def gallery_job(self) -> None:
+        from monitor.sweep import refresh_galleries
+
+        self._exclusive(
+            "gallery refresh",
+            lambda: refresh_galleries(self.config, self.engine, clock=self.clock, stop=self.stop),
+        )
+
+    def _exclusive(self, name: str, work: Callable[[], object]) -> None:
+        if self.stop.is_set():
+            return
+        self.idle.clear()
+        self.state = name
+        self.beat()
+        try:
+            with sweep_lock(self.config.data_dir):
+                result = work()
+                log.info("%s done: %s", name, getattr(result, "status", result))
+        except LockedError as exc:
+            log.warning("%s skipped: %s", name, exc)
+        except MonitorError as exc:
+            log.error("%s failed: %s", name, exc)
+        except Exception:  # the daemon never dies of one bad run
+            log.exception("%s crashed", name)
+        finally:
+            self.state = "idle"
+            self.idle.set()
+            self.beat()
+
+    def flush_job(self) -> None:
+        if self.config.email is None or self.stop.is_set():
+            return
+        from monitor.mailer import flush_outbox
+
+        try:
+            result = flush_outbox(
+                self.engine,
+                self.config.email,
+                self.config.smtp_password(os.environ),
+                BlobStore(self.config.data_dir),
+                self.clock(),
+            )
+            if result.sent or result.errors:
+                log.info("outbox: %d sent, %d pending, %s", result.sent, result.pending, result.errors[:3])
+        except MonitorError as exc:
+            log.error("outbox flush failed: %s", exc)
+        except Exception:
+            log.exception("outbox flush crashed")
+
+    def next_sweep(self) -> datetime | None:
+        job: Job | None = self.scheduler.get_job("sweep")
+        when = getattr(job, "next_run_time", None) if job else None
+        return when.astimezone(UTC) if isinstance(when, datetime) else None
+
+    def beat(self) -> None:
+        now = self.clock()
+        try:
+            with Session(self.engine) as session:
+                row = session.get(models.Heartbeat, "daemon") or models.Heartbeat(
+                    name="daemon", pid=os.getpid(), started_at=self.started_at, beat_at=now
+                )
+                row.pid = os.getpid()
+                row.started_at = self.started_at
+                row.beat_at = now
+                row.next_sweep_at = self.next_sweep()
+                row.state = self.state
+                session.add(row)
+                session.commit()
+        except Exception:
+            log.exception("heartbeat not written")
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def schedule(self, run_now: bool) -> None:
+        sweep = self.config.sweep
+        triggers = [CronTrigger.from_crontab(expr, timezone=UTC) for expr in sweep.schedule]
+        self.scheduler.add_job(
+            self.sweep_job,
+            OrTrigger(triggers, jitter=sweep.jitter_seconds or None),
+            id="sweep",
+            name="sweep",
+            next_run_time=self.clock() if run_now else None,
+        )
+        self.scheduler.add_job(
+            self.gallery_job,
+            CronTrigger.from_crontab(sweep.gallery_refresh, timezone=UTC),
+            id="gallery",
+            name="gallery refresh",
+        )
+        self.scheduler.add_job(self.flush_job, IntervalTrigger(minutes=1), id="flush", name="outbox flush")
+        self.scheduler.add_job(self.beat, IntervalTrigger(seconds=HEARTBEAT_EVERY_S), id="heartbeat")
+
+    def run(self, run_now: bool = False) -> int:
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.warning("%s received: finishing the page in hand, then stopping", signal.Signals(signum).name)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        self.schedule(run_now)
+        self.scheduler.start()
+        self.state = "idle" if not run_now else "sweep"
+        self.beat()
+        log.info("daemon started; next sweep %s", self.next_sweep())
+        while not self.stop.wait(1.0):
+            pass
+        deadline = STOP_WITHIN_S - 2
+        self.scheduler.shutdown(wait=False)
+        finished = self.idle.wait(deadline)
+        if not finished:
+            log.error("the running job did not stop in %.0f s; recording it as interrupted", deadline)
+            mark_running_sweeps_interrupted(self.engine, self.clock())
+        self.state = "stopped"
+        self.beat()
+        self.engine.dispose()
+        if not finished:
+            os._exit(1)  # a thread is stuck in the browser; leave without waiting for it
+        return 0
+
+
+def mark_running_sweeps_interrupted(engine: Engine, now: datetime) -> int:
+    """Close sweep rows left ``running`` (by a stuck job or a killed process)."""
+    with Session(engine) as session:
+        rows = session.exec(select(models.SweepRun).where(col(models.SweepRun.status) == "running")).all()
+        for row in rows:
+            row.status = "interrupted"
+            row.finished_at = now
+            session.add(row)
+        session.commit()
+        return len(rows)
+
+
+def run_daemon(
+    config: Config, engine: Engine, config_path: Path, *, clock: Clock, run_now: bool = False
+) -> int:
+    log.info("ismon daemon with %s", config_path)
+    return Daemon(config, engine, clock=clock).run(run_now)
