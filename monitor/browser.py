@@ -8,7 +8,6 @@ page that hands back the HTML, the ad images the browser received and element sc
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
