@@ -1,0 +1,214 @@
+"""``ismon demo``: the whole pipeline on this machine, against the simulated storefront.
+
+It starts the storefront and a local SMTP sink, writes a config, refreshes the galleries, runs two sweeps
+with an ImageSmith swap between them, delivers the alerts into files a person can open, writes the
+report, and says where to look. Nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from monitor.config import load_config
+from monitor.db import open_database
+from monitor.files import BlobStore
+from monitor.sweep import SweepOptions, refresh_galleries, run_sweep
+
+Say = Callable[[str], None]
+
+
+class MailSink:
+    """An SMTP server on 127.0.0.1 that writes every message it accepts as .eml plus an openable .html."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.messages: list[Path] = []
+        self._lock = threading.Lock()
+        self._controller: Controller | None = None
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        data = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
+        with self._lock:
+            number = len(self.messages) + 1
+            path = save_message(data, self.folder, number)
+            self.messages.append(path)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> int:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._controller = Controller(self, hostname="127.0.0.1", port=0)
+        self._controller.start()
+        server = self._controller.server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else int(self._controller.port)
+        return self.port
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+def save_message(data: bytes, folder: Path, number: int) -> Path:
+    """Write one received email: ``NNN.eml`` as received and ``NNN.html`` with its images beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{number:03d}"
+    (folder / f"{stem}.eml").write_bytes(data)
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(preferencelist=("html", "plain"))
+    html = body.get_content() if body is not None else ""
+    if body is not None and body.get_content_type() == "text/plain":
+        html = "<pre>" + html.replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+    for part in message.walk():
+        cid = part.get("Content-ID")
+        if not cid or part.get_content_maintype() != "image":
+            continue
+        cid = cid.strip("<>")
+        ext = part.get_content_subtype().replace("jpeg", "jpg")
+        name = f"{stem}-{re.sub(r'[^A-Za-z0-9_.-]', '_', cid)}.{ext}"
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            (folder / name).write_bytes(payload)
+            html = html.replace(f"cid:{cid}", name)
+    subject = str(message.get("Subject", ""))
+    head = f"<!-- Subject: {subject.replace('--', '- -')} -->\n"
+    out = folder / f"{stem}.html"
+    out.write_text(head + html, encoding="utf-8")
+    return out
+
+
+CONFIG = """\
+# Written by `ismon demo`: the simulated storefront at {base_url} and a local mail sink.
+database_url = "sqlite:///ismon.db"
+data_dir = "data"
+
+[marketplaces.us]
+base_url = "{base_url}"
+postal_code = "10001"
+
+{products}
+[sweep]
+schedule = ["0 */4 * * *"]
+pages = 1
+concurrency = 2
+delay_seconds = [0.2, 0.6]
+timeout_seconds = 20
+
+[alerts]
+mode = "digest"
+
+[email]
+smtp_host = "127.0.0.1"
+smtp_port = {smtp_port}
+security = "none"
+sender = "ismon@demo.invalid"
+recipients = ["seller@demo.invalid"]
+"""
+
+
+def write_config(folder: Path, base_url: str, smtp_port: int, products: list[tuple[str, str, list[str]]]) -> Path:
+    blocks = []
+    for asin, name, keywords in products:
+        quoted = ", ".join('"' + k.replace('"', "") + '"' for k in keywords)
+        blocks.append(
+            f'[[products]]\nasin = "{asin}"\nmarketplace = "us"\nname = "{name.replace(chr(34), "")}"\n'
+            f"keywords = [{quoted}]\n"
+        )
+    path = folder / "ismon.toml"
+    path.write_text(CONFIG.format(base_url=base_url, smtp_port=smtp_port, products="\n".join(blocks)))
+    return path
+
+
+def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
+    """Run the demo in ``folder``; True when every step worked."""
+    from monitor.mailer import flush_outbox
+    from monitor.report import build_report
+    from monitor.storefront import Storefront, demo_scenario
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in ("ismon.db", "ismon.db-wal", "ismon.db-shm"):
+        (folder / stale).unlink(missing_ok=True)
+    scenario = demo_scenario()
+    sink = MailSink(folder / "mail")
+    ok = True
+    with Storefront(scenario) as store:
+        port = sink.start()
+        try:
+            say(f"storefront  {store.base_url}  (simulated Amazon)")
+            say(f"mail sink   127.0.0.1:{port} -> {sink.folder}")
+            products = [
+                (p.asin, p.title, sorted({k for k, asins in scenario.sponsored.items() if p.asin in asins}))
+                for p in scenario.products
+            ]
+            products = [p for p in products if p[2]]
+            config_path = write_config(folder, store.base_url, port, products)
+            config = load_config(config_path, {})
+            engine = open_database(config.database_url)
+            say(f"config      {config_path}")
+
+            results = refresh_galleries(config, engine, clock=clock)
+            ok &= all(r.ok for r in results)
+            say(f"galleries   {sum(r.ok for r in results)}/{len(results)} imported")
+
+            first = run_sweep(config, engine, clock=clock, options=SweepOptions(trigger="demo"))
+            ok &= first.status == "ok"
+            say(_line("sweep 1", first))
+
+            asin, keyword, variant = _swap(scenario)
+            store.set_scenario(
+                replace(scenario, ad_images={**scenario.ad_images, (asin, keyword): variant})
+            )
+            say(f"ImageSmith  the ad of {asin} for {keyword!r} now shows {variant} instead of MAIN")
+
+            second = run_sweep(config, engine, clock=clock, options=SweepOptions(trigger="demo"))
+            ok &= second.status == "ok"
+            say(_line("sweep 2", second))
+
+            assert config.email is not None
+            flushed = flush_outbox(engine, config.email, "", BlobStore(config.data_dir), clock())
+            ok &= flushed.pending == 0 and flushed.sent > 0
+            say(f"alerts      {flushed.sent} emails delivered, {flushed.pending} pending")
+
+            report = build_report(engine, config, BlobStore(config.data_dir), folder / "report", clock())
+            engine.dispose()
+        finally:
+            sink.stop()
+    say("")
+    say("Look at:")
+    for path in sink.messages:
+        say(f"  alert email  {path}")
+    say(f"  report       {report.index}")
+    say(f"  history      ismon --config {config_path} history")
+    return ok
+
+
+def _swap(scenario: Any) -> tuple[str, str, str]:
+    """An (asin, keyword) whose ad shows MAIN, and a gallery variant ImageSmith switches it to."""
+    for keyword, asins in sorted(scenario.sponsored.items()):
+        for asin in asins:
+            if scenario.ad_images.get((asin, keyword), "MAIN") == "MAIN":
+                product = next(p for p in scenario.products if p.asin == asin)
+                variant = next(v for v in product.variants if v not in ("MAIN", "PT01"))
+                return asin, keyword, variant
+    raise RuntimeError("the demo scenario has no ad that shows MAIN")
+
+
+def _line(name: str, summary: Any) -> str:
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items())) or "none"
+    return (
+        f"{name:<11} {summary.pages} pages, {summary.sightings} own ads ({shown}), "
+        f"{summary.events} events, {summary.failures} failures, {summary.seconds:.1f} s"
+    )
