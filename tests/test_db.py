@@ -75,16 +75,9 @@ def test_a_reader_and_a_writer_work_at_once(tmp_path: Path) -> None:
         reader.dispose()
 
 
-def _postgres_url() -> str | None:
-    return os.environ.get("ISMON_TEST_POSTGRES_URL")
-
-
 @pytest.mark.postgres
-def test_postgresql_migrates_and_stores_utc() -> None:
-    url = _postgres_url()
-    if not url:
-        pytest.skip("set ISMON_TEST_POSTGRES_URL to a scratch PostgreSQL database (.ci/run does)")
-    engine = open_database(url)
+def test_postgresql_migrates_and_stores_utc(postgres_url: str) -> None:
+    engine = open_database(postgres_url)
     try:
         with engine.connect() as conn:
             diff = compare_metadata(
