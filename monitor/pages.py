@@ -199,7 +199,12 @@ def _text(html: str | bytes, data: bytes, encoding: str) -> str:
 # Page kind
 
 _CAPTCHA_FORM_RE = re.compile(rb"""<form[^>]*action\s*=\s*["'][^"']*/errors/validateCaptcha""", re.I)
-_CAPTCHA_INPUT_RE = re.compile(rb"""name\s*=\s*["']amzn-r["']|id\s*=\s*["']captchacharacters["']""")
+_CAPTCHA_INPUTS = (
+    b'name="amzn-r"',
+    b"name='amzn-r'",
+    b'id="captchacharacters"',
+    b"id='captchacharacters'",
+)
 _PAGE_TYPE_RE = re.compile(rb"""ue_pty\s*=\s*["']([A-Za-z]+)""")
 _SEARCH_MARKERS = (
     b"s-search-result",
@@ -224,11 +229,16 @@ _SEARCH_URL_RE = re.compile(r"/s(?:/|\?|$)|[?&](?:k|field-keywords)=")
 
 def _sniff_kind(data: bytes, url: str | None) -> PageKind:
     """Search, product, captcha or unknown, from markers that are cheap to find in raw bytes."""
-    if b"validateCaptcha" in data and _CAPTCHA_FORM_RE.search(data):
+    # Captcha pages are a few KB; their form sits near the top even when wrapped in site chrome.
+    head = data[:262_144]
+    if b"validateCaptcha" in head and _CAPTCHA_FORM_RE.search(head):
         return "captcha"
-    if (b"amzn-r" in data or b"captchacharacters" in data) and _CAPTCHA_INPUT_RE.search(data):
+    if any(marker in head for marker in _CAPTCHA_INPUTS):
         return "captcha"
-    page_type = _PAGE_TYPE_RE.search(data, 0, 400_000)
+    # ue_pty is set near the end of the page (body-close CSM script), older pages set it in <head>.
+    page_type = _PAGE_TYPE_RE.search(data, max(0, len(data) - 300_000)) or _PAGE_TYPE_RE.search(
+        data, 0, 300_000
+    )
     if page_type:
         value = page_type.group(1).lower()
         if value == "search":
@@ -281,54 +291,66 @@ def _classes(element: HtmlElement) -> list[str]:
     return (element.get("class") or "").split()
 
 
-_RESULT_PRED = (
-    "@data-component-type='s-search-result' or @data-component-type='puis-search-result'"
-    " or (self::li and starts-with(@id,'result_') and @data-asin)"
+_RESULT_TYPES = "@data-component-type='s-search-result' or @data-component-type='puis-search-result'"
+_LAYOUT_A_RESULT = "li[@data-asin][starts-with(@id,'result_')]"
+_SP_LINK = (
+    "contains(@href,'/sspa/click') or contains(@href,'picassoRedirect') or contains(@href,'/slredirect/')"
 )
-_X_RESULTS = etree.XPath(f"//*[{_RESULT_PRED}]")
-_X_HAS_RESULT = etree.XPath(f"boolean(.//*[{_RESULT_PRED}])")
-_X_RESULT_ANCESTOR = etree.XPath(f"boolean(ancestor::*[{_RESULT_PRED}])")
-_X_MAIN_SLOTS = etree.XPath("//*[contains(@class,'s-main-slot') or contains(@class,'puis-main-slot')]")
-_X_SPONSORED = etree.XPath(
-    "boolean(.//*[contains(@class,'sponsored-label') or contains(@class,'s-sponsored-header')"
-    " or @data-component-type='sp-sponsored-result'"
-    " or contains(@data-a-popover,'sp-info-popover')]"
-    " | .//a[contains(@href,'/sspa/click') or contains(@href,'picassoRedirect')"
-    " or contains(@href,'/slredirect/')])"
+# Axes are spelled out (descendant::div rather than //*): lxml evaluates them several times faster.
+_X_RESULTS = etree.XPath(
+    f"descendant::div[@data-component-type][{_RESULT_TYPES}] | descendant::{_LAYOUT_A_RESULT}"
 )
-_X_LOGGER_PROPS = etree.XPath(".//*[@data-component-type='s-impression-logger']/@data-component-props")
-_X_HREFS = etree.XPath(".//a/@href | .//@data-csa-c-swatch-more-url")
-_X_POS = etree.XPath("(descendant-or-self::*/@data-csa-c-pos)[1]")
-_X_IMGS = etree.XPath(".//img")
+_X_HAS_RESULT = etree.XPath(
+    f"boolean(descendant::div[@data-component-type][{_RESULT_TYPES}] | descendant::{_LAYOUT_A_RESULT})"
+)
+_X_RESULT_ANCESTOR = etree.XPath(
+    f"boolean(ancestor::div[@data-component-type][{_RESULT_TYPES}] | ancestor::{_LAYOUT_A_RESULT})"
+)
+_X_MAIN_SLOTS = etree.XPath(
+    "descendant::div[@class][contains(@class,'s-main-slot') or contains(@class,'puis-main-slot')]"
+)
+# Grid results: each of AdHolder, this label, an SP link or an SP logger marks every sponsored
+# result of every saved page, and none of them fires on an organic one.
+_X_SPONSORED_LABEL = etree.XPath(
+    "boolean(descendant::a[contains(@class,'sponsored-label')]"
+    " | descendant::span[contains(@data-a-popover,'sp-info-popover')])"
+)
+_X_LOGGER_PROPS = etree.XPath(
+    "descendant::div[@data-component-type='s-impression-logger']/@data-component-props"
+)
+_X_HREFS = etree.XPath("descendant::a/@href")
 _X_AD_ROW = etree.XPath(
-    "boolean(.//*[@data-ad-creative-list or @data-ad-feedback-payload"
-    " or @data-multi-ad-feedback-form-trigger or contains(@class,'sponsored-label')"
-    " or @data-video-type='sponsored' or starts-with(@data-component-type,'sbv-')"
-    " or contains(@class,'AdHolder')]"
-    " | .//a[contains(@href,'/sspa/click') or contains(@href,'picassoRedirect')"
-    " or contains(@href,'/slredirect/') or contains(@href,'/x/c/')])"
-)
-_X_SP_LINK = etree.XPath(
-    "boolean(.//a[contains(@href,'/sspa/click') or contains(@href,'picassoRedirect')"
-    " or contains(@href,'/slredirect/')])"
+    f"boolean(descendant::a[contains(@class,'sponsored-label') or {_SP_LINK}"
+    " or contains(@href,'/x/c/')]"
+    " | descendant::*[@data-ad-creative-list or @data-ad-feedback-payload"
+    " or @data-multi-ad-feedback-form-trigger or @data-video-type='sponsored']"
+    " | descendant::*[@data-component-type][starts-with(@data-component-type,'sbv-')])"
 )
 _X_VIDEO = etree.XPath(
-    "boolean(.//*[@data-video-type or starts-with(@data-component-type,'sbv-')"
-    " or contains(@class,'sbv-') or contains(@class,'sb-video')])"
+    "boolean(descendant::*[@data-video-type]"
+    " | descendant::*[@data-component-type][starts-with(@data-component-type,'sbv-')])"
 )
 _X_HINTS = etree.XPath(
-    ".//@cel_widget_id | .//@data-cel-widget | .//@data-csa-c-painter | .//@data-component-type"
-    " | .//@class[contains(.,'widget=') or contains(.,'widgetId=')]"
-    " | .//script[contains(.,'cel_widget_id')]/text()"
+    "descendant-or-self::*[@cel_widget_id]/@cel_widget_id"
+    " | descendant-or-self::*[@data-cel-widget]/@data-cel-widget"
+    " | descendant::*[@data-csa-c-painter]/@data-csa-c-painter"
+    " | descendant::*[@data-component-type]/@data-component-type"
+    " | descendant::div[@class][contains(@class,'widget=') or contains(@class,'widgetId=')]/@class"
+    " | descendant::script[contains(.,'cel_widget_id')]/text()"
 )
-_X_DATA_ASIN = etree.XPath(".//*[@data-asin!='']")
-_X_CSA_ASIN = etree.XPath(".//@data-csa-c-asin | .//@data-csa-c-item-id")
-_X_DATA_SLOT = etree.XPath("(.//@data-slot)[1]")
+_X_DATA_ASIN = etree.XPath("descendant::*[@data-asin][@data-asin!='']")
+_X_CSA_ASIN = etree.XPath(
+    "descendant::*[@data-csa-c-asin]/@data-csa-c-asin"
+    " | descendant::*[@data-csa-c-item-id]/@data-csa-c-item-id"
+)
+_X_DATA_SLOT = etree.XPath("(descendant::*[@data-slot]/@data-slot)[1]")
 _X_NO_RESULTS = etree.XPath(
-    "//*[@data-cy='no-results-header' or contains(@class,'s-no-results')"
-    " or starts-with(@cel_widget_id,'MAIN-TOP_BANNER_MESSAGE')"
+    "descendant::*[@data-cy='no-results-header']"
+    " | descendant::*[@class][contains(@class,'s-no-results')]"
+    " | descendant::*[@cel_widget_id][starts-with(@cel_widget_id,'MAIN-TOP_BANNER_MESSAGE')"
     " or starts-with(@cel_widget_id,'MAIN-NO_RESULTS')]"
 )
+_SP_HREF_MARKERS = ("/sspa/click", "picassoRedirect", "/slredirect/")
 
 _IMAGE_CLASSES = frozenset({"s-image", "puis-image", "s-access-image"})
 _NO_RESULTS_TEXT = (
@@ -405,7 +427,7 @@ def _img_url(img: HtmlElement) -> tuple[str | None, str | None]:
 def _product_image(element: HtmlElement) -> tuple[str | None, str | None]:
     """The product picture inside ``element``: the tagged product image first, badges last."""
     best: tuple[int, str, str] | None = None
-    for img in _xpath(_X_IMGS, element):
+    for img in element.iter("img"):
         if img.get("data-image-latency") == "s-product-image":
             rank = 0
         elif _IMAGE_CLASSES.intersection(_classes(img)):
@@ -449,51 +471,97 @@ def _b64(value: str) -> str | None:
     return None
 
 
-def _placement_from_text(texts: Iterable[str]) -> str | None:
-    """Amazon's SP widget name from ad links and impression-logger props, best source first."""
-    decoded = [unquote(unquote(text)) for text in texts if text]
-    raw = [text for text in texts if text]
-    for text in raw:
-        match = _SPC_RE.search(text)
+def _spc_widget(text: str) -> str | None:
+    match = _SPC_RE.search(text)
+    if match is None:
+        return None
+    spc = _b64(match.group(1))
+    parts = spc.split(":") if spc else []
+    if len(parts) > 3 and _PLACEMENT_RE.match(parts[3]):
+        return parts[3]
+    return None
+
+
+def _csd_widget(text: str) -> str | None:
+    match = _CSD_RE.search(text)
+    if match is None:
+        return None
+    widget = _WIDGET_RE.search(_b64(match.group(1)) or "")
+    return widget.group(1) if widget else None
+
+
+def _placement_from_text(texts: Sequence[str]) -> str | None:
+    """Amazon's SP widget name from ad links and impression-logger props, best source first.
+
+    Order: the ``spc`` parameter of ``/sspa/click`` (base64 ``1:<id>:<qid>:<widget>:<adId>…``), then
+    a plain ``widgetName=`` (picassoRedirect links, logger props), then ``sp_csd`` (base64
+    ``widgetName=…``) inside the encoded target URL, then the ``ref=pa_sp_atf_…`` tag.
+    """
+    for text in texts:
+        if "spc=" in text:
+            widget = _spc_widget(text)
+            if widget:
+                return widget
+    for text in texts:
+        match = _WIDGET_RE.search(text)
         if match:
-            spc = _b64(match.group(1))
-            parts = spc.split(":") if spc else []
-            if len(parts) > 3 and _PLACEMENT_RE.match(parts[3]):
-                return parts[3]
+            return match.group(1)
+    decoded = [unquote(unquote(text)) for text in texts if "%" in text]
     for text in decoded:
         match = _WIDGET_RE.search(text)
         if match:
             return match.group(1)
-    for text in decoded:
-        match = _CSD_RE.search(text)
-        if match:
-            csd = _b64(match.group(1)) or ""
-            widget = _WIDGET_RE.search(csd)
+    for text in (*texts, *decoded):
+        if "sp_csd" in text:
+            widget = _csd_widget(text)
             if widget:
-                return widget.group(1)
-    for text in decoded:
+                return widget
+    for text in (*texts, *decoded):
         match = _REF_SP_RE.search(text)
         if match:
             return match.group(1)
     return None
 
 
-def _sp_placement(element: HtmlElement) -> str | None:
-    texts = [str(v) for v in _xpath(_X_HREFS, element)]
-    texts += [str(v) for v in _xpath(_X_LOGGER_PROPS, element)]
-    return _placement_from_text(texts)
+def _hrefs(element: HtmlElement) -> list[str]:
+    return [str(href) for href in _xpath(_X_HREFS, element)]
 
 
-def _position(element: HtmlElement) -> int | None:
+def _sp_placement(element: HtmlElement, hrefs: list[str]) -> str | None:
+    texts = [href for href in hrefs if "sp" in href or "widgetName" in href]
+    placement = _placement_from_text(texts)
+    if placement is None:
+        placement = _placement_from_text([str(v) for v in _xpath(_X_LOGGER_PROPS, element)])
+    return placement
+
+
+def _csa_pos(element: HtmlElement) -> int | None:
+    # data-csa-c-pos sits on the result or its first wrappers: stop early, not a subtree scan.
+    for count, node in enumerate(element.iter()):
+        if count > 40:
+            break
+        value = node.get("data-csa-c-pos")
+        if value is not None:
+            value = value.strip()
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def _position(element: HtmlElement, hrefs: list[str]) -> int | None:
     """Product rank: ``data-csa-c-pos``, else ``sr_1_N`` / ``sr=8-N`` in links, else ``result_N``."""
-    pos = _xpath(_X_POS, element)
-    if pos and str(pos[0]).strip().isdigit():
-        return int(str(pos[0]).strip())
-    for href in _xpath(_X_HREFS, element):
-        text = unquote(unquote(str(href)))
-        match = _SR_RE.search(text) or _SR_PARAM_RE.search(text)
+    pos = _csa_pos(element)
+    if pos is not None:
+        return pos
+    for href in hrefs:
+        match = _SR_RE.search(href)
         if match:
             return int(match.group(1))
+    for href in hrefs:
+        if "sr" in href:
+            text = unquote(unquote(href))
+            match = _SR_RE.search(text) or _SR_PARAM_RE.search(text)
+            if match:
+                return int(match.group(1))
     ident = element.get("id") or ""
     if ident.startswith("result_") and ident[7:].isdigit():
         return int(ident[7:]) + 1
@@ -503,7 +571,7 @@ def _position(element: HtmlElement) -> int | None:
     return None
 
 
-def _result_asin(element: HtmlElement) -> str | None:
+def _result_asin(element: HtmlElement, hrefs: list[str]) -> str | None:
     asin = _valid_asin(element.get("data-asin"))
     if asin:
         return asin
@@ -512,8 +580,8 @@ def _result_asin(element: HtmlElement) -> str | None:
         asin = _valid_asin(text.rsplit(".", 1)[-1])
         if asin:
             return asin
-    for href in _xpath(_X_HREFS, element):
-        asin = _asin_from_url(str(href))
+    for href in hrefs:
+        asin = _asin_from_url(href)
         if asin:
             return asin
     return None
@@ -531,12 +599,17 @@ class _Collected:
 
 
 def _handle_result(element: HtmlElement, out: _Collected) -> None:
-    asin = _result_asin(element)
+    hrefs = _hrefs(element)
+    asin = _result_asin(element, hrefs)
     if asin is None:
         return
-    position = _position(element)
+    position = _position(element, hrefs)
     image_url, image_id = _product_image(element)
-    sponsored = "AdHolder" in _classes(element) or _xbool(_X_SPONSORED, element)
+    sponsored = (
+        "AdHolder" in _classes(element)
+        or any(marker in href for href in hrefs for marker in _SP_HREF_MARKERS)
+        or _xbool(_X_SPONSORED_LABEL, element)
+    )
     if not sponsored:
         for props in _xpath(_X_LOGGER_PROPS, element):
             text = str(props)
@@ -545,12 +618,12 @@ def _handle_result(element: HtmlElement, out: _Collected) -> None:
                 break
     out.grid += 1
     if sponsored:
-        out.ads.append(AdUnit(asin, "grid", _sp_placement(element), position, image_url, image_id))
+        out.ads.append(AdUnit(asin, "grid", _sp_placement(element, hrefs), position, image_url, image_id))
     else:
         out.organic.append(OrganicResult(asin, position, image_url, image_id))
 
 
-def _items_of_row(row: HtmlElement) -> list[tuple[str, HtmlElement]]:
+def _items_of_row(row: HtmlElement, hrefs: list[str]) -> list[tuple[str, HtmlElement]]:
     """The advertised products of a widget row, in page order, one per ASIN."""
     seen: set[str] = set()
     items: list[tuple[str, HtmlElement]] = []
@@ -570,8 +643,8 @@ def _items_of_row(row: HtmlElement) -> list[tuple[str, HtmlElement]]:
             items.append((asin, row))
     if items:
         return items
-    for href in _xpath(_X_HREFS, row):
-        asin = _asin_from_url(str(href))
+    for href in hrefs:
+        asin = _asin_from_url(href)
         if asin and asin not in seen:
             seen.add(asin)
             items.append((asin, row))
@@ -608,26 +681,27 @@ def _loom_slot(hints: str, row: HtmlElement) -> str | None:
 def _handle_widget_row(row: HtmlElement, out: _Collected) -> None:
     if "AdHolder" not in _classes(row) and not _xbool(_X_AD_ROW, row):
         return
-    items = _items_of_row(row)
+    hrefs = _hrefs(row)
+    items = _items_of_row(row, hrefs)
     if not items:
         return  # display ads, brand creatives without products
     hints = " ".join(str(h) for h in _xpath(_X_HINTS, row))
-    has_sp_links = _xbool(_X_SP_LINK, row)
-    video = _xbool(_X_VIDEO, row) or "VIDEO" in hints or "video" in hints
+    has_sp_links = any(marker in href for href in hrefs for marker in _SP_HREF_MARKERS)
+    video_component = _xbool(_X_VIDEO, row)
     unit: Unit
-    if has_sp_links and not _xbool(_X_VIDEO, row):
+    if has_sp_links and not video_component:
         unit = "carousel"
-    elif video:
+    elif video_component or "VIDEO" in hints or "video" in hints:
         unit = "video"
     elif "sptw" in hints or "sp_search_thematic" in hints:
         unit = "carousel"
     else:
         unit = "brand"
-    row_placement = _sp_placement(row) if unit == "carousel" else _loom_slot(hints, row)
+    row_placement = _sp_placement(row, hrefs) if unit == "carousel" else _loom_slot(hints, row)
     for index, (asin, item) in enumerate(items, start=1):
         placement = row_placement
         if unit == "carousel" and item is not row:
-            placement = _sp_placement(item) or row_placement
+            placement = _sp_placement(item, _hrefs(item)) or row_placement
         image_url, image_id = _item_image(item, row, asin)
         out.ads.append(AdUnit(asin, unit, placement, index, image_url, image_id))
 
@@ -635,7 +709,10 @@ def _handle_widget_row(row: HtmlElement, out: _Collected) -> None:
 def _rows(root: HtmlElement, results: Sequence[HtmlElement]) -> list[HtmlElement]:
     containers: list[HtmlElement] = []
     seen: set[HtmlElement] = set()
-    for container in list(_xpath(_X_MAIN_SLOTS, root)) + [r.getparent() for r in results]:
+    candidates = [r.getparent() for r in results]
+    if not any("main-slot" in (c.get("class") or "") for c in candidates if c is not None):
+        candidates = list(_xpath(_X_MAIN_SLOTS, root)) + candidates
+    for container in candidates:
         if container is not None and container not in seen:
             seen.add(container)
             containers.append(container)
