@@ -227,6 +227,20 @@ _PRODUCT_MARKERS = (
 _SEARCH_URL_RE = re.compile(r"/s(?:/|\?|$)|[?&](?:k|field-keywords)=")
 
 
+def _page_type(data: bytes) -> str | None:
+    """Amazon's own page type (``ue_pty``): ``search``, ``detail``…; set near the end of the page."""
+    end = len(data)
+    for _ in range(10):
+        pos = data.rfind(b"ue_pty", 0, end)
+        if pos < 0:
+            return None
+        match = _PAGE_TYPE_RE.match(data, pos)
+        if match:
+            return match.group(1).decode("ascii").lower()
+        end = pos
+    return None
+
+
 def _sniff_kind(data: bytes, url: str | None) -> PageKind:
     """Search, product, captcha or unknown, from markers that are cheap to find in raw bytes."""
     # Captcha pages are a few KB; their form sits near the top even when wrapped in site chrome.
@@ -235,16 +249,11 @@ def _sniff_kind(data: bytes, url: str | None) -> PageKind:
         return "captcha"
     if any(marker in head for marker in _CAPTCHA_INPUTS):
         return "captcha"
-    # ue_pty is set near the end of the page (body-close CSM script), older pages set it in <head>.
-    page_type = _PAGE_TYPE_RE.search(data, max(0, len(data) - 300_000)) or _PAGE_TYPE_RE.search(
-        data, 0, 300_000
-    )
-    if page_type:
-        value = page_type.group(1).lower()
-        if value == "search":
-            return "search"
-        if value == "detail":
-            return "product"
+    page_type = _page_type(data)
+    if page_type == "search":
+        return "search"
+    if page_type == "detail":
+        return "product"
     if any(marker in data for marker in _SEARCH_MARKERS) or _SEARCH_LAYOUT_A_RE.search(data):
         return "search"
     if any(marker in data for marker in _PRODUCT_MARKERS):
@@ -788,7 +797,10 @@ def parse_search(html: str | bytes, url: str | None = None) -> SearchPage:
     data, encoding, notes = _prepare(html)
     if data is None:
         return SearchPage(kind="unknown", notes=tuple(notes))
-    kind = _sniff_kind(data, url)
+    return _parse_search(data, encoding, notes, _sniff_kind(data, url))
+
+
+def _parse_search(data: bytes, encoding: str, notes: list[str], kind: PageKind) -> SearchPage:
     if kind == "captcha":
         return SearchPage(kind="captcha", notes=tuple(notes))
     root = _parse_dom(data, encoding)
@@ -1000,7 +1012,12 @@ def parse_product(html: str | bytes, url: str | None = None) -> ProductPage:
     data, encoding, _notes = _prepare(html)
     if data is None:
         return ProductPage(kind="unknown", asin=_asin_from_url(url))
-    kind = _sniff_kind(data, url)
+    return _parse_product(html, data, encoding, url, _sniff_kind(data, url))
+
+
+def _parse_product(
+    html: str | bytes, data: bytes, encoding: str, url: str | None, kind: PageKind
+) -> ProductPage:
     if kind == "captcha":
         return ProductPage(kind="captcha", asin=_asin_from_url(url))
     if kind == "search":
@@ -1025,12 +1042,13 @@ def parse_product(html: str | bytes, url: str | None = None) -> ProductPage:
 
 def parse_page(html: str | bytes, url: str | None = None) -> SearchPage | ProductPage:
     """Decide the kind of page and parse it: a ``ProductPage`` for product pages, else a ``SearchPage``."""
-    data, _encoding_name, notes = _prepare(html)
+    data, encoding, notes = _prepare(html)
     if data is None:
         return SearchPage(kind="unknown", notes=tuple(notes))
-    if _sniff_kind(data, url) == "product":
-        return parse_product(html, url)
-    return parse_search(html, url)
+    kind = _sniff_kind(data, url)
+    if kind == "product":
+        return _parse_product(html, data, encoding, url, kind)
+    return _parse_search(data, encoding, notes, kind)
 
 
 def page_to_json(page: SearchPage | ProductPage) -> dict[str, object]:
