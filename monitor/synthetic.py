@@ -99,6 +99,10 @@ class Product:
     brand: str
     features: tuple[str, ...]
     main_view: float  # the yaw of the MAIN photo, -1 (left side) .. 1 (right side)
+    stretch: tuple[float, float]  # width and height factors: products of one family differ in shape
+    taper: float  # -0.15..0.15: narrower (or wider) at the top
+    detail: float  # 0..1: where bands and labels sit
+    fill: float  # how much of the MAIN frame the product fills
 
 
 def _rng(seed: int, *salt: str | int) -> np.random.Generator:
@@ -145,6 +149,10 @@ def product_for_seed(seed: int) -> Product:
         brand=brand,
         features=tuple(_FEATURES[int(i)] for i in picks),
         main_view=float(r.uniform(0.2, 0.5)) * (1 if r.random() < 0.5 else -1),
+        stretch=(float(r.uniform(0.7, 1.15)), float(r.uniform(0.78, 1.0))),
+        taper=float(r.uniform(-0.15, 0.15)),
+        detail=float(r.random()),
+        fill=float(r.uniform(0.74, 0.92)),
     )
 
 
@@ -178,9 +186,10 @@ def _draw_family(d: ImageDraw.ImageDraw, p: Product, view: float, s: int) -> Non
         off = view * w * 0.3
         lx0, lx1 = max(cx - w / 2, cx - w * 0.4 + off), min(cx + w / 2, cx + w * 0.4 + off)
         if view * p.main_view >= 0:  # the front label
-            d.rectangle((lx0, 0.5 * s, lx1, 0.78 * s), fill=p.label)
-            d.text(((lx0 + lx1) / 2, 0.6 * s), p.brand, fill=p.accent, font=font, anchor="mm")
-            d.rectangle((lx0, 0.7 * s, lx1, 0.73 * s), fill=p.accent)
+            ly = (0.42 + 0.14 * p.detail) * s
+            d.rectangle((lx0, ly, lx1, ly + 0.28 * s), fill=p.label)
+            d.text(((lx0 + lx1) / 2, ly + 0.1 * s), p.brand, fill=p.accent, font=font, anchor="mm")
+            d.rectangle((lx0, ly + 0.2 * s, lx1, ly + 0.23 * s), fill=p.accent)
         else:  # the back label: small print and a barcode
             d.rectangle((lx0, 0.42 * s, lx1, 0.88 * s), fill=(245, 245, 240))
             for i in range(7):
@@ -206,7 +215,8 @@ def _draw_family(d: ImageDraw.ImageDraw, p: Product, view: float, s: int) -> Non
         d.polygon(side, fill=dark)
         d.polygon(top, fill=light)
         d.rectangle((fx0, y0, fx1, y1), fill=p.body)
-        d.rectangle((fx0, 0.62 * s, fx1, 0.7 * s), fill=p.accent)
+        by = (0.45 + 0.35 * p.detail) * s
+        d.rectangle((fx0, by, fx1, by + 0.08 * s), fill=p.accent)
         r = 0.09 * s
         d.ellipse(((fx0 + fx1) / 2 - r, 0.3 * s, (fx0 + fx1) / 2 + r, 0.3 * s + 2 * r), fill=p.label)
         d.text(((fx0 + fx1) / 2, 0.54 * s), p.brand, fill=p.label, font=font, anchor="mm")
@@ -222,7 +232,8 @@ def _draw_family(d: ImageDraw.ImageDraw, p: Product, view: float, s: int) -> Non
         d.ellipse((cx - w / 2, y1 - 0.06 * s, cx + w / 2, y1 + 0.06 * s), fill=p.body)
         d.ellipse((cx - w / 2, y0 - 0.06 * s, cx + w / 2, y0 + 0.06 * s), fill=light)
         d.ellipse((cx - w / 2 + 8, y0 - 0.045 * s, cx + w / 2 - 8, y0 + 0.045 * s), fill=dark)
-        d.rectangle((cx - w / 2, 0.62 * s, cx + w / 2, 0.67 * s), fill=p.accent)
+        by = (0.4 + 0.35 * p.detail) * s
+        d.rectangle((cx - w / 2, by, cx + w / 2, by + 0.05 * s), fill=p.accent)
         if not behind:
             d.ellipse(handle, outline=p.body, width=int(0.045 * s))
         d.text((cx - view * w * 0.2, 0.5 * s), p.brand, fill=p.label, font=font, anchor="mm")
@@ -335,12 +346,20 @@ def _shade(s: int, view: float) -> NDArray[np.float32]:
     return got
 
 
-@lru_cache(maxsize=24)
+@lru_cache(maxsize=32)
 def _sprite(seed: int, view: float, s: int) -> Image.Image:
     """The product as an RGBA sprite of ``s`` x ``s`` pixels, shaded, background transparent."""
     p = product_for_seed(seed)
     img = Image.new("RGBA", (s, s), (0, 0, 0, 0))
     _draw_family(ImageDraw.Draw(img), p, view, s)
+    # This product's own proportions: stretched, and tapered towards the top.
+    t = p.taper * s
+    w, h = max(1, int(s * p.stretch[0])), max(1, int(s * p.stretch[1]))
+    quad = img.transform(
+        (w, h), Image.Transform.QUAD, (t, 0, 0, s, s, s, s - t, 0), Image.Resampling.BILINEAR
+    )
+    img = Image.new("RGBA", (s, s), (0, 0, 0, 0))
+    img.paste(quad, ((s - w) // 2, s - h))
     a = np.asarray(img)
     rgb = a[..., :3].astype(np.float32) * _shade(s, view)[..., None]
     out = np.dstack([np.clip(rgb, 0, 255).astype(np.uint8), a[..., 3]])
@@ -364,8 +383,9 @@ def _place(
     """
     W, H = canvas.size
     side = max(8, int(height * H))
-    # Draw at a resolution near the target: sharper than a resize, and cached per (view, size).
-    spr = _sprite(seed, round(view, 3), min(side, 1400))
+    # One drawing per (product, view) at about the image's resolution, cached, then resized: a
+    # gallery reuses the same view in several slots.
+    spr = _sprite(seed, round(view, 2), min(768, max(256, W, H)))
     if spr.size[0] != side:
         spr = spr.resize((side, side), Image.Resampling.BILINEAR)
     if angle:
@@ -563,11 +583,16 @@ def _infographic(p: Product, r: np.random.Generator, size: int) -> Image.Image:
 def _comparison(p: Product, r: np.random.Generator, size: int) -> Image.Image:
     img = Image.new("RGB", (size, size), (255, 255, 255))
     d = ImageDraw.Draw(img)
-    d.text((size / 2, size * 0.07), "WHY CHOOSE US", fill=p.accent, font=_font(int(size * 0.06)),
-           anchor="mm")  # fmt: skip
+    title = ("WHY CHOOSE US", "COMPARE", f"{p.brand} VS OTHERS", "THE DIFFERENCE")[int(r.integers(0, 4))]
+    if r.random() < 0.5:  # a coloured title band instead of coloured text
+        d.rectangle((0, 0, size, size * 0.12), fill=p.accent)
+        d.text((size / 2, size * 0.06), title, fill=(255, 255, 255), font=_font(int(size * 0.05)),
+               anchor="mm")  # fmt: skip
+    else:
+        d.text((size / 2, size * 0.07), title, fill=p.accent, font=_font(int(size * 0.06)), anchor="mm")
     cols = int(r.integers(3, 5))
-    x0, x1 = size * 0.04, size * 0.96
-    first = (x1 - x0) * 0.34
+    x0, x1 = size * float(r.uniform(0.03, 0.08)), size * float(r.uniform(0.92, 0.97))
+    first = (x1 - x0) * float(r.uniform(0.28, 0.4))
     cw = (x1 - x0 - first) / cols
     y_head, y_rows = size * 0.14, size * 0.42
     rows = int(r.integers(4, 7))
@@ -654,7 +679,7 @@ def draw_variant(seed: int, variant: str, size: int = 1000) -> Image.Image:
     r = _rng(seed, "variant", variant.upper())
     v = p.main_view
     if kind == "main":
-        return _on_white(seed, size, v, height=0.86, cx=0.5, bottom=0.95, angle=0.0)
+        return _on_white(seed, size, v, height=p.fill, cx=0.5, bottom=0.5 + p.fill / 2 + 0.02, angle=0.0)
     if kind == "angle":
         # Near-duplicate of MAIN: a second shot from almost the same place.
         sign = 1 if r.random() < 0.5 else -1
