@@ -356,7 +356,8 @@ def detect_blocked(
         kind=BLOCKED,
         marketplace=marketplace,
         detail=(
-            f"{count} pages in a row on {marketplace} were captcha pages since {_when(began)}. "
+            f"{count} page{'s' if count != 1 else ''} in a row on {marketplace} "
+            f"{'were captcha pages' if count != 1 else 'was a captcha page'} since {_when(began)}. "
             "No image alerts are made from blocked pages; consider a slower schedule or another proxy."
         ),
     )
