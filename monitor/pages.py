@@ -604,7 +604,6 @@ def _result_asin(element: HtmlElement, hrefs: list[str]) -> str | None:
 class _Collected:
     ads: list[AdUnit] = field(default_factory=list)
     organic: list[OrganicResult] = field(default_factory=list)
-    grid: int = 0
 
 
 def _handle_result(element: HtmlElement, out: _Collected) -> None:
@@ -625,7 +624,6 @@ def _handle_result(element: HtmlElement, out: _Collected) -> None:
             if "sponsored-products" in text or "SponsoredProducts" in text:
                 sponsored = True
                 break
-    out.grid += 1
     if sponsored:
         out.ads.append(AdUnit(asin, "grid", _sp_placement(element, hrefs), position, image_url, image_id))
     else:
@@ -823,7 +821,7 @@ def _parse_search(data: bytes, encoding: str, notes: list[str], kind: PageKind) 
         kind=kind,
         ads=ads,
         organic=organic,
-        result_count=collected.grid,
+        result_count=sum(1 for ad in ads if ad.unit == "grid") + len(organic),
         notes=tuple(notes),
     )
 
