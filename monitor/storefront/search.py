@@ -34,7 +34,7 @@ SRCSET = (
 )
 SB_BLOCK = "_AC_SR160,134_QL70_"
 CAROUSEL_WIDGET = "loom-desktop-inline-slot_sptw-cfv-session-similarity-v2-t4"
-SB_CEL = "sb-video-product-collection-desktop_loom-desktop-top-slot_0"
+SB_CEL = "multi-card-creative-desktop_loom-desktop-top-slot_0"
 EVENTS = "/1/events/com.amazon.eel.SponsoredProductsEventTracking.prod"
 _DIB = (
     "eyJ2IjoiMSJ9.YlAZhF67zTyeTdE-2Q9BgMDaIE_V2Ks51Cv9RiajM0t2w5iJoGv6QrZxA5Z9egZjk7v6om_vm17NPdmJ4cs"
@@ -367,7 +367,7 @@ def _brand_unit(ctx: Ctx, catalog: Catalog, rows: _Rows, asins: list[str]) -> No
         href = f"{click}?url={quote('/dp/' + lst.asin, safe='')}"
         tiles.append(
             f'<div data-asin="{lst.asin}" data-csa-c-item-id="amzn1.asin.{lst.asin}" '
-            'data-csa-c-item-type="asin" data-csa-c-owner="sponsored-brands-video" '
+            'data-csa-c-item-type="asin" data-csa-c-owner="sponsored-brands" '
             f'data-csa-c-posx="{i + 1}" data-csa-c-type="item" data-type="productContainer" '
             'class="a-section _c2Itd_pdCntr_2lxVH sb-tile">'
             f'<a aria-hidden="false" class="a-link-normal _c2Itd_productImageLink_2cbWY" href="{esc(href)}">'
@@ -391,14 +391,14 @@ def _brand_unit(ctx: Ctx, catalog: Catalog, rows: _Rows, asins: list[str]) -> No
         f'<div class="s-result-item s-widget s-widget-spacing-large AdHolder s-flex-full-width" '
         f'data-asin="" data-uuid="{rows.uuid()}" data-index="{index}">'
         f'<div class="celwidget" cel_widget_id="{SB_CEL}" data-csa-op-log-render="" data-csa-c-type="widget" '
-        'data-csa-c-painter="sb-video-product-collection-desktop-cards">'
-        f"<div class=\"_c2Itd_container_ut_MN sb-video-creative\" data-properties='{_sq(props)}' "
+        'data-csa-c-painter="multi-card-creative-desktop-cards">'
+        f"<div class=\"_c2Itd_container_ut_MN sb-creative\" data-properties='{_sq(props)}' "
         f'aria-label="Sponsored ad from {esc(brand)}" id="CardInstance{ad_id}">'
         f'<img alt="" src="/tracker/pixel.gif?sb={ad_id}" class="_c2Itd_trackingPixel_wHX-P" '
         'style="position:absolute;visibility:hidden">'
         '<div class="sb-unit">'
-        f'<a class="a-link-normal _c2Itd_videoLink_2sF75" href="{esc(click)}">'
-        f'<video aria-label="Sponsored video from {esc(brand)}" class="_c2Itd_video_17g-f" '
+        f'<a class="a-link-normal _c2Itd_headerLink_3bVa1" href="{esc(click)}">'
+        f'<video aria-label="Sponsored ad from {esc(brand)}" class="_c2Itd_media_17g-f" '
         f'src="{video}" playsinline muted autoplay loop preload="auto" '
         f'poster="/images/S/al-na-9d5791cf-3faf/{_uuid("poster", brand)}.jpg?brand={quote(brand)}">'
         "</video></a>"

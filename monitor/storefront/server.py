@@ -62,11 +62,11 @@ class RequestRecord:
     method: str
     path: str  # path and query as requested
     status: int
-    bytes_sent: int  # body bytes on the wire (after gzip)
+    bytes_sent: int  # body bytes of the response (after gzip)
     user_agent: str
     cookies: dict[str, str]
     time: float  # epoch seconds when the request arrived
-    duration: float  # seconds spent answering (includes scenario delays)
+    duration: float  # seconds spent preparing the answer (includes scenario delays)
     kind: str  # search, captcha, product, image, static, font, media, tracker, api, page, redirect
 
 
@@ -158,6 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
         except (MonitorError, OSError, ValueError) as exc:
             log.warning("storefront: %s %s failed: %s", self.command, self.path, exc)
             resp = _Response(500, b"Internal error", "text/plain; charset=utf-8", "error")
+        except Exception:  # a storefront bug: answer 500 and keep serving, like a web server would
+            log.exception("storefront: %s %s crashed", self.command, self.path)
+            resp = _Response(500, b"Internal error", "text/plain; charset=utf-8", "error")
         body = resp.body
         encoded = False
         if (
@@ -167,7 +170,21 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             body = gzip.compress(body, compresslevel=5)
             encoded = True
-        sent = 0
+        has_body = send_body and resp.status != HTTPStatus.NO_CONTENT
+        # Logged before the response goes out: once a client has its answer, the log has the request.
+        store._record(
+            RequestRecord(
+                method=self.command,
+                path=self.path,
+                status=resp.status,
+                bytes_sent=len(body) if has_body else 0,
+                user_agent=self.headers.get("User-Agent", ""),
+                cookies=cookies,
+                time=started,
+                duration=time.perf_counter() - t0,
+                kind=resp.kind,
+            )
+        )
         try:
             self.send_response(resp.status)
             if resp.status != HTTPStatus.NO_CONTENT:
@@ -180,24 +197,10 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in resp.headers:
                 self.send_header(k, v)
             self.end_headers()
-            if send_body and resp.status != HTTPStatus.NO_CONTENT:
+            if has_body:
                 self.wfile.write(body)
-                sent = len(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        store._record(
-            RequestRecord(
-                method=self.command,
-                path=self.path,
-                status=resp.status,
-                bytes_sent=sent,
-                user_agent=self.headers.get("User-Agent", ""),
-                cookies=cookies,
-                time=started,
-                duration=time.perf_counter() - t0,
-                kind=resp.kind,
-            )
-        )
 
 
 def _request_id() -> str:
