@@ -199,8 +199,9 @@ class Catalog:
         self.scenario = scenario
         self._listings: dict[str, Listing] = {}
         self._images: dict[str, ImageRef] = {}
-        for p in scenario.products:
-            self._add(p, filler=False)
+        for p in [*scenario.products, *scenario.advertisers]:
+            if p.asin not in self._listings:
+                self._add(p, filler=False)
         for p in filler_pool():
             if p.asin not in self._listings:
                 self._add(p, filler=True)

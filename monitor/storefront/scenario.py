@@ -57,14 +57,16 @@ class Scenario:
     slow_keywords: dict[str, float] = field(default_factory=dict)
     cookie_banner: bool = False
     main_override: dict[str, str] = field(default_factory=dict)
-    # Beyond the agreed API: keywords that answer "No results for ...", and how many result pages a
-    # keyword has (later pages answer "No results").
+    # Beyond the agreed API: other sellers' listings that appear in the ad units (``products`` are the
+    # seller's own; an ASIN in an ad unit that is in neither list gets a made-up listing), keywords
+    # that answer "No results for ...", and how many result pages a keyword has.
+    advertisers: list[StoreProduct] = field(default_factory=list)
     no_results_keywords: set[str] = field(default_factory=set)
     pages: int = 7
 
     def product(self, asin: str) -> StoreProduct | None:
-        """The scenario's product with this ASIN, if any."""
-        for p in self.products:
+        """The scenario's product (own or another advertiser's) with this ASIN, if any."""
+        for p in [*self.products, *self.advertisers]:
             if p.asin == asin:
                 return p
         return None
@@ -138,7 +140,8 @@ DEMO_PACK = "B0TRLHVN03"
 
 
 def demo_scenario() -> Scenario:
-    """A made-up camping brand with three listings, seven keywords and a few ImageSmith ads."""
+    """A made-up camping brand (three listings) among rival advertisers: seven keywords, grid ads,
+    carousels and Sponsored Brands units, five ads where ImageSmith shows a non-MAIN image."""
     own = [
         StoreProduct(
             DEMO_CHAIR,
@@ -170,7 +173,8 @@ def demo_scenario() -> Scenario:
         StoreProduct("B0SMTPK205", "Summitpeak 40L Daypack with Rain Cover", "Summitpeak", 26),
     ]
     return Scenario(
-        products=own + rivals,
+        products=own,
+        advertisers=rivals,
         sponsored={
             "camping chair": [DEMO_CHAIR, "B0SMTPK201", "B0NRTHWD02"],
             "folding camping chair": ["B0NRTHWD02", DEMO_CHAIR],
