@@ -18,7 +18,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
 SUBJECT_MAX = 180
+# Inline images per email, before base64: a big digest stays under the 10 MB many servers accept.
+INLINE_BUDGET = 7_000_000
 
 Embed = Literal["cid", "data"]
 
@@ -392,6 +394,27 @@ def pictures(items: Sequence[AlertItem]) -> list[Picture]:
     return out
 
 
+def fit(items: Sequence[AlertItem], budget: int = INLINE_BUDGET) -> list[AlertItem]:
+    """The items with pictures beyond ``budget`` bytes replaced by a note; MAIN and ad images go first."""
+    allowed: set[str] = set()
+    used = 0
+    ranked = order(items)
+    for picture in [p for i in ranked for p in (i.main, i.shown)] + [i.screenshot for i in ranked]:
+        if picture is None or not picture.usable or picture.cid in allowed:
+            continue
+        size = len(picture.data or b"")
+        if used + size <= budget:
+            allowed.add(picture.cid)
+            used += size
+
+    def keep(picture: Picture | None) -> Picture | None:
+        if picture is None or not picture.usable or picture.cid in allowed:
+            return picture
+        return Picture(label=picture.label, note="Left out to keep this email small; `ismon report` has it.")
+
+    return [replace(i, main=keep(i.main), shown=keep(i.shown), screenshot=keep(i.screenshot)) for i in ranked]
+
+
 def _filename(picture: Picture) -> str:
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", picture.label).strip("-") or "image"
     ext = "jpg" if picture.subtype == "jpeg" else picture.subtype
@@ -408,6 +431,7 @@ def build_message(
     subject: str | None = None,
 ) -> EmailMessage:
     """The whole email: text, HTML and the HTML's images by Content-ID."""
+    items = fit(items)
     subject = clean_line(subject) if subject else subject_for(items)
     msg = EmailMessage()
     msg["Subject"] = subject

@@ -135,7 +135,6 @@ class Step:
     before: str | None
     after: str | None
     since: int  # index of the first observation of the run that made ``after`` the confirmed state
-    run: int  # observations in a row of the state just observed (1 after a change of state)
 
     @property
     def changed(self) -> bool:
@@ -180,12 +179,8 @@ def replay(states: Sequence[str], confirm_after: int, *, start: str | None = Non
     candidate: str | None = None
     count = 0
     candidate_start = 0
-    previous_state: str | None = None
-    run = 0
     steps: list[Step] = []
     for i, state in enumerate(states):
-        run = run + 1 if state == previous_state else 1
-        previous_state = state
         before = confirmed
         if state == confirmed:
             candidate, count = None, 0
@@ -197,7 +192,7 @@ def replay(states: Sequence[str], confirm_after: int, *, start: str | None = Non
             if count >= confirm_after:
                 confirmed, since = state, candidate_start
                 candidate, count = None, 0
-        steps.append(Step(before=before, after=confirmed, since=since, run=run))
+        steps.append(Step(before=before, after=confirmed, since=since))
     return steps
 
 

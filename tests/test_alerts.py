@@ -25,7 +25,7 @@ from aiosmtpd.smtp import Session as SMTPSession
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from monitor.alerts import AlertItem, Picture, build_message, clean_line, render_html, subject_for
+from monitor.alerts import AlertItem, Picture, build_message, clean_line, fit, render_html, subject_for
 from monitor.config import Config, Email
 from monitor.errors import AuthenticationError, MonitorError
 from monitor.files import BlobStore
@@ -485,6 +485,9 @@ def test_render_html_embeds_pictures_by_cid_or_data() -> None:
     )
     assert f'src="cid:{picture.cid}"' in render_html([item], subject="s", embed="cid")
     assert 'src="data:image/png;base64,' in render_html([item], subject="s", embed="data")
+    small = fit([item], budget=10)
+    assert small[0].main is not None and not small[0].main.usable
+    assert "Left out to keep this email small" in small[0].main.missing_note
     broken = Picture(label="x", data=b"not an image")
     assert not broken.usable and "not an image" in broken.missing_note
 
