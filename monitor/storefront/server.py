@@ -21,7 +21,7 @@ import re
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
@@ -49,6 +49,7 @@ from monitor.storefront.search import render_no_results, render_search, tile_ima
 log = logging.getLogger(__name__)
 
 ZIP_COOKIE = "glow-zip"
+LOG_LIMIT = 200_000  # newest requests kept, so a long-running demo server does not grow forever
 CONSENT_COOKIE = "sp-cc"
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$")
 _DP_RE = re.compile(r"^/(?:[^/]+/)?(?:dp|gp/product)/([A-Z0-9]{10})(?:[/?].*)?$")
@@ -244,7 +245,7 @@ class Storefront:
         self._lock = threading.Lock()
         self._catalog = Catalog(copy.deepcopy(scenario))
         self._images = ImageStore(drawer)
-        self._log: list[RequestRecord] = []
+        self._log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
         self._log_lock = threading.Lock()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
