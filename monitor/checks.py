@@ -6,8 +6,6 @@ An edge module: it opens the database, starts the browser once and greets the SM
 from __future__ import annotations
 
 import asyncio
-import smtplib
-import ssl
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -96,36 +94,16 @@ def check_browser(config: Config) -> CheckResult:
 
 
 def check_smtp(config: Config, env: Mapping[str, str]) -> CheckResult:
+    from monitor.mailer import check_smtp as greet
+
     email = config.email
     if email is None:
         return ("smtp", True, "no [email] section: alerts stay in the outbox")
-    try:
-        password = config.smtp_password(env)
-    except MonitorError as exc:
-        return ("smtp", False, str(exc))
     where = f"{email.smtp_host}:{email.smtp_port} ({email.security})"
     try:
-        client: smtplib.SMTP
-        if email.security == "ssl":
-            client = smtplib.SMTP_SSL(
-                email.smtp_host,
-                email.smtp_port,
-                timeout=email.timeout_seconds,
-                context=ssl.create_default_context(),
-            )
-        else:
-            client = smtplib.SMTP(email.smtp_host, email.smtp_port, timeout=email.timeout_seconds)
-        with client:
-            client.ehlo()
-            if email.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
-                client.ehlo()
-            if email.username:
-                client.login(email.username, password)
-    except smtplib.SMTPAuthenticationError as exc:
-        return ("smtp", False, f"{where}: login as {email.username!r} refused: {exc.smtp_code}")
-    except (OSError, smtplib.SMTPException) as exc:
-        return ("smtp", False, f"{where}: {exc.__class__.__name__}: {exc}")
+        greet(email, config.smtp_password(env))
+    except MonitorError as exc:
+        return ("smtp", False, str(exc))
     return (
         "smtp",
         True,

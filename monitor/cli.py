@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from monitor.config import Config, load_config
-from monitor.errors import ConfigError, MonitorError, UsageError
+from monitor.errors import MonitorError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -253,13 +253,10 @@ def _flush_after(config: Config, engine: Any) -> None:
     """Sweeps flush the outbox when they end; a mail problem is reported, never fatal."""
     if config.email is None:
         return
-    from monitor.files import BlobStore
-    from monitor.mailer import flush_outbox
+    from monitor.mailer import flush_configured
 
     try:
-        result = flush_outbox(
-            engine, config.email, config.smtp_password(os.environ), BlobStore(config.data_dir), utcnow()
-        )
+        result = flush_configured(engine, config, os.environ, utcnow())
     except MonitorError as exc:
         err.print(f"[yellow]alerts kept in the outbox: {exc}[/]")
         return
@@ -394,16 +391,11 @@ def alerts_list() -> None:
 @alerts_app.command("flush")
 def alerts_flush() -> None:
     """Deliver the pending alerts now."""
-    from monitor.files import BlobStore
-    from monitor.mailer import flush_outbox
+    from monitor.mailer import flush_configured
 
     config = _config()
-    if config.email is None:
-        raise ConfigError(f"{config.path}: email: no [email] section, so alerts cannot be delivered")
     engine = _engine(config)
-    result = flush_outbox(
-        engine, config.email, config.smtp_password(os.environ), BlobStore(config.data_dir), utcnow()
-    )
+    result = flush_configured(engine, config, os.environ, utcnow())
     out.print(f"{result.sent} sent, {result.pending} pending, {result.failed} failed")
     for line in result.errors:
         err.print(f"  [red]{line}[/]")

@@ -119,7 +119,9 @@ recipients = ["seller@demo.invalid"]
 """
 
 
-def write_config(folder: Path, base_url: str, smtp_port: int, products: list[tuple[str, str, list[str]]]) -> Path:
+def write_config(
+    folder: Path, base_url: str, smtp_port: int, products: list[tuple[str, str, list[str]]]
+) -> Path:
     blocks = []
     for asin, name, keywords in products:
         quoted = ", ".join('"' + k.replace('"', "") + '"' for k in keywords)
@@ -134,7 +136,7 @@ def write_config(folder: Path, base_url: str, smtp_port: int, products: list[tup
 
 def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
     """Run the demo in ``folder``; True when every step worked."""
-    from monitor.mailer import flush_outbox
+    from monitor.mailer import flush_configured
     from monitor.report import build_report
     from monitor.storefront import Storefront, demo_scenario
 
@@ -168,17 +170,14 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             say(_line("sweep 1", first))
 
             asin, keyword, variant = _swap(scenario)
-            store.set_scenario(
-                replace(scenario, ad_images={**scenario.ad_images, (asin, keyword): variant})
-            )
+            store.set_scenario(replace(scenario, ad_images={**scenario.ad_images, (asin, keyword): variant}))
             say(f"ImageSmith  the ad of {asin} for {keyword!r} now shows {variant} instead of MAIN")
 
             second = run_sweep(config, engine, clock=clock, options=SweepOptions(trigger="demo"))
             ok &= second.status == "ok"
             say(_line("sweep 2", second))
 
-            assert config.email is not None
-            flushed = flush_outbox(engine, config.email, "", BlobStore(config.data_dir), clock())
+            flushed = flush_configured(engine, config, {}, clock())
             ok &= flushed.pending == 0 and flushed.sent > 0
             say(f"alerts      {flushed.sent} emails delivered, {flushed.pending} pending")
 

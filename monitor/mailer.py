@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from monitor.alerts import build_message, message_bytes, render_html, subject_for
 from monitor.config import Config, Email
-from monitor.errors import AuthenticationError, DeliveryError, MonitorError
+from monitor.errors import AuthenticationError, ConfigError, DeliveryError, MonitorError
 from monitor.files import BlobStore
 from monitor.models import Event, Outbox
 from monitor.outbox import (
@@ -365,3 +366,17 @@ def preview_latest(engine: Engine, config: Config, blobs: BlobStore, out: Path, 
     target.write_text(html, encoding="utf-8")
     log.info("alert preview of %s written to %s at %s", row.message_id, target, now.isoformat())
     return target
+
+
+def flush_configured(engine: Engine, config: Config, env: Mapping[str, str], now: datetime) -> FlushResult:
+    """``flush_outbox`` with everything taken from the config (the CLI, the daemon and the demo use it)."""
+    if config.email is None:
+        raise ConfigError(f"{config.path}: email: no [email] section, so alerts cannot be delivered")
+    return flush_outbox(
+        engine,
+        config.email,
+        config.smtp_password(env),
+        BlobStore(config.data_dir),
+        now,
+        recent_days=config.alerts.recent_days,
+    )

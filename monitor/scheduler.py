@@ -29,7 +29,6 @@ from sqlmodel import Session, col, select
 from monitor import models
 from monitor.config import Config
 from monitor.errors import LockedError, MonitorError
-from monitor.files import BlobStore
 from monitor.lock import sweep_lock
 
 log = logging.getLogger(__name__)
@@ -104,16 +103,10 @@ class Daemon:
     def flush_job(self) -> None:
         if self.config.email is None or self.stop.is_set():
             return
-        from monitor.mailer import flush_outbox
+        from monitor.mailer import flush_configured
 
         try:
-            result = flush_outbox(
-                self.engine,
-                self.config.email,
-                self.config.smtp_password(os.environ),
-                BlobStore(self.config.data_dir),
-                self.clock(),
-            )
+            result = flush_configured(self.engine, self.config, os.environ, self.clock())
             if result.sent or result.errors:
                 log.info("outbox: %d sent, %d pending, %s", result.sent, result.pending, result.errors[:3])
         except MonitorError as exc:
