@@ -279,7 +279,15 @@ def page_kind(html: str | bytes, url: str | None = None) -> PageKind:
 
 
 def _parse_dom(data: bytes, encoding: str) -> HtmlElement | None:
-    parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True, huge_tree=True)
+    # Comments go: the 2017 layout keeps the next page's results in one. huge_tree: 20 MB pages.
+    parser = lxml.html.HTMLParser(
+        encoding=encoding,
+        remove_comments=True,
+        remove_pis=True,
+        remove_blank_text=True,
+        collect_ids=False,
+        huge_tree=True,
+    )
     try:
         root = lxml.html.document_fromstring(data, parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError, LookupError):
