@@ -1,0 +1,512 @@
+"""Bench for ismon's image identification: accuracy, false accepts, speed; and where thresholds come from.
+
+Where it sits: outside the product. It measures ``monitor.imaging`` (fingerprints + decision) on
+synthetic listings from ``monitor.synthetic``, rendered the way Amazon's ads show them: 320 or 218 px,
+JPEG quality 60-85, the native aspect or padded or cropped to a square, sometimes a brightness change
+or a small badge, and with or without a 5 % crop. Negatives: the same object in a scene the gallery
+lacks, the same object from an angle the gallery lacks, and other products' images.
+
+Honesty: thresholds are chosen on the TUNE seeds only; the EVALUATION seeds (disjoint) are then
+scored with the constants as they are in ``monitor/imaging/match.py``. Both are printed.
+
+    .venv/bin/python bench/identify.py            # ~2 minutes on 2 cores
+    .venv/bin/python bench/identify.py --quick    # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from monitor import synthetic
+from monitor.imaging import match as M
+from monitor.imaging.fingerprint import (
+    Fingerprint,
+    fingerprint_ad_image,
+    fingerprint_gallery_image,
+    load_image,
+)
+
+TUNE_SEED0 = 0
+EVAL_SEED0 = 1_000_000  # far from the tuning seeds: other products, other scenes
+MODES = ("phash", "dhash", "both")
+NEG_CLASSES = ("new_scene", "unseen_angle", "other_product")
+# crop5 is centred (a zoom, as Amazon's thumbnails crop); crop5_off puts the 5 % anywhere: reported,
+# not a target, since translation moves pHash/dHash-16 bits fast (1.25 % shift ~ 0.15 distance).
+POS_KINDS = ("uncropped", "crop5", "crop5_off")
+FA_TARGET = 0.005  # the issue's bound on false accepts per negative class
+FA_TUNE = 0.0025  # tuning keeps half of it in reserve for galleries unlike ours
+
+
+# --------------------------------------------------------------------------------------------
+# Ad renderings
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendering:
+    size: int
+    square: str  # native | pad | crop
+    quality: int
+    crop: float  # fraction cut off each dimension in total
+    centred: bool  # the crop split evenly between the sides (a zoom); else at random
+    brightness: float
+    badge: bool
+
+    def label(self) -> str:
+        return (
+            f"{self.size}px {self.square} q{self.quality} crop{self.crop:.0%}"
+            f"{'' if self.centred else ' off-centre'} "
+            f"b{self.brightness:.2f}{' badge' if self.badge else ''}"
+        )
+
+
+def random_rendering(r: np.random.Generator, crop: float, centred: bool = True) -> Rendering:
+    return Rendering(
+        centred=centred,
+        size=int(r.choice([320, 218])),
+        square=str(r.choice(["native", "pad", "crop"])),
+        quality=int(r.integers(60, 86)),
+        crop=crop,
+        brightness=float(r.uniform(0.85, 1.15)) if r.random() < 0.35 else 1.0,
+        badge=bool(r.random() < 0.3),
+    )
+
+
+def render_ad(img: Image.Image, spec: Rendering, r: np.random.Generator) -> bytes:
+    """The JPEG bytes an ad would carry for ``img`` under ``spec``."""
+    w, h = img.size
+    if spec.crop:
+        fx, fy = (0.5, 0.5) if spec.centred else (float(r.random()), float(r.random()))
+        cw, ch = w * spec.crop, h * spec.crop
+        img = img.crop((round(cw * fx), round(ch * fy), w - round(cw * (1 - fx)), h - round(ch * (1 - fy))))
+        w, h = img.size
+    if spec.brightness != 1.0:
+        img = ImageEnhance.Brightness(img).enhance(spec.brightness)
+    if spec.square == "pad" and w != h:
+        s = max(w, h)
+        sq = Image.new("RGB", (s, s), (255, 255, 255))
+        sq.paste(img, ((s - w) // 2, (s - h) // 2))
+        img = sq
+    elif spec.square == "crop" and w != h:
+        s = min(w, h)
+        img = img.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
+    img = img.copy()
+    img.thumbnail((spec.size, spec.size), Image.Resampling.LANCZOS)
+    if spec.badge:
+        d = ImageDraw.Draw(img)
+        bw, bh = int(img.width * float(r.uniform(0.22, 0.32))), int(img.height * 0.08)
+        corner = int(r.integers(0, 2))
+        x0 = 0 if corner == 0 else img.width - bw
+        d.rectangle((x0, 0, x0 + bw, bh), fill=(232, 110, 20))
+        font = ImageFont.load_default(size=max(8, bh // 2))
+        d.text((x0 + bw / 2, bh / 2), "Best Seller", fill=(255, 255, 255), font=font, anchor="mm")
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=spec.quality)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# Collecting distances
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    """One ad image scored against one gallery: per-mode distance to each variant."""
+
+    kind: str  # "uncropped" | "crop5" | a negative class
+    truth: int | None  # index of the right variant, None for negatives
+    dist: dict[str, NDArray[np.float64]]
+    spec: str
+    official: M.Identification | None = None
+    ms: float = 0.0
+    decode_ms: float = 0.0
+
+
+@dataclass
+class Product:
+    seed: int
+    variants: tuple[str, ...]
+    index: M.GalleryIndex
+    samples: list[Sample] = field(default_factory=list)
+    gallery_ms: float = 0.0
+
+
+def mode_distances(index: M.GalleryIndex, ad: Fingerprint) -> dict[str, NDArray[np.float64]]:
+    """Per variant, the distance under each hash mode (pHash only, dHash only, both)."""
+    rows = [e.fingerprint.words() for e in index.entries]
+    out = {m: np.full(len(rows), np.inf) for m in MODES}
+    a = ad.words()
+    for i, w in enumerate(rows):
+        p, d = M.pair_bits(a, w)
+        out["phash"][i] = p.min() / 256
+        out["dhash"][i] = d.min() / 256
+        out["both"][i] = (p.astype(np.int32) + d).min() / 512
+    return out
+
+
+def score(index: M.GalleryIndex, data: bytes, kind: str, truth: int | None, spec: str) -> Sample:
+    t0 = time.perf_counter()
+    img = load_image(data)
+    t1 = time.perf_counter()
+    ad = fingerprint_ad_image(img)
+    ident = M.identify(index, ad, None)
+    t2 = time.perf_counter()
+    return Sample(kind, truth, mode_distances(index, ad), spec, ident, (t2 - t1) * 1000, (t1 - t0) * 1000)
+
+
+def collect_product(args: tuple[int, int, int, int, int]) -> Product:
+    """Gallery, positives and negatives of one product (runs in a worker process)."""
+    seed, size, n_plain, n_crop, n_neg = args
+    r = np.random.default_rng([seed, 7])
+    gallery = synthetic.draw_gallery(seed, size)
+    t0 = time.perf_counter()
+    entries = [M.GalleryEntry(v, (), fingerprint_gallery_image(im)) for v, im in gallery]
+    gallery_ms = (time.perf_counter() - t0) * 1000 / len(entries)
+    index = M.GalleryIndex(entries)
+    prod = Product(seed, tuple(v for v, _ in gallery), index, gallery_ms=gallery_ms)
+    for vi, (_, im) in enumerate(gallery):
+        for kind, n, crop, centred in (
+            ("uncropped", n_plain, 0.0, True),
+            ("crop5", n_crop, 0.05, True),
+            ("crop5_off", n_crop, 0.05, False),
+        ):
+            for _ in range(n):
+                spec = random_rendering(r, crop, centred)
+                prod.samples.append(score(index, render_ad(im, spec, r), kind, vi, spec.label()))
+    for neg in ("new_scene", "unseen_angle"):
+        for k in range(n_neg):
+            im = synthetic.draw_negative(seed, neg, size, index=k)
+            spec = random_rendering(r, 0.05 if r.random() < 0.4 else 0.0)
+            prod.samples.append(score(index, render_ad(im, spec, r), neg, None, spec.label()))
+    # Other products: a different seed's images (from far away so it is in neither split).
+    other = seed + 500_000
+    for v in r.choice(np.array(synthetic.DEFAULT_VARIANTS), size=n_neg * 2, replace=False):
+        im = synthetic.draw_variant(other, str(v), size)
+        spec = random_rendering(r, 0.05 if r.random() < 0.4 else 0.0)
+        data = render_ad(im, spec, r)
+        prod.samples.append(score(index, data, "other_product", None, f"{v} {spec.label()}"))
+    return prod
+
+
+def collect(
+    seeds: Iterable[int], size: int, n_plain: int, n_crop: int, n_neg: int, workers: int
+) -> list[Product]:
+    jobs = [(s, size, n_plain, n_crop, n_neg) for s in seeds]
+    if workers <= 1:
+        return [collect_product(j) for j in jobs]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(collect_product, jobs, chunksize=2))
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions and metrics
+# --------------------------------------------------------------------------------------------
+
+
+def decide(dist: NDArray[np.float64], threshold: float, margin: float) -> tuple[str, int]:
+    """The same rule as ``match.identify`` (hash path), for threshold sweeps."""
+    order = np.argsort(dist, kind="stable")
+    d1 = dist[order[0]]
+    if d1 > threshold:
+        return "unknown", int(order[0])
+    if len(order) > 1 and dist[order[1]] - d1 < margin:
+        return "ambiguous", int(order[0])
+    return "match", int(order[0])
+
+
+@dataclass
+class Metrics:
+    n: dict[str, int]
+    correct: dict[str, float]  # verdict match and the right variant
+    top1: dict[str, float]  # nearest variant is the right one, whatever the verdict
+    wrong: dict[str, float]  # verdict match but the wrong variant
+    ambiguous: dict[str, float]
+    unknown: dict[str, float]
+    fa: dict[str, float]  # negatives: verdict match
+    neg_ambiguous: dict[str, float]
+
+
+def metrics(products: list[Product], mode: str, threshold: float, margin: float) -> Metrics:
+    counts: dict[str, dict[str, int]] = {}
+    for p in products:
+        for s in p.samples:
+            verdict, best = decide(s.dist[mode], threshold, margin)
+            c = counts.setdefault(s.kind, {"n": 0, "correct": 0, "top1": 0, "wrong": 0, "ambiguous": 0,
+                                           "unknown": 0, "match": 0})  # fmt: skip
+            c["n"] += 1
+            c[verdict] += 1
+            if s.truth is not None:
+                c["top1"] += best == s.truth
+                c["correct"] += verdict == "match" and best == s.truth
+                c["wrong"] += verdict == "match" and best != s.truth
+
+    def rate(kind: str, key: str) -> float:
+        c = counts.get(kind)
+        return c[key] / c["n"] if c and c["n"] else float("nan")
+
+    pos = POS_KINDS
+    return Metrics(
+        n={k: v["n"] for k, v in counts.items()},
+        correct={k: rate(k, "correct") for k in pos},
+        top1={k: rate(k, "top1") for k in pos},
+        wrong={k: rate(k, "wrong") for k in pos},
+        ambiguous={k: rate(k, "ambiguous") for k in pos},
+        unknown={k: rate(k, "unknown") for k in pos},
+        fa={k: rate(k, "match") for k in NEG_CLASSES},
+        neg_ambiguous={k: rate(k, "ambiguous") for k in NEG_CLASSES},
+    )
+
+
+def tune(products: list[Product], mode: str) -> tuple[float, float, Metrics]:
+    """Threshold: the largest whose worst false-accept rate stays <= FA_TUNE. Margin: the smallest
+    (of a short list) that keeps wrong matches at or under 0.1 % of positives without costing more
+    than 0.3 % correct matches to ambiguity."""
+    best_t = 0.0
+    for t in np.arange(0.05, 0.40, 0.0025):
+        m = metrics(products, mode, float(t), 0.0)
+        if max(m.fa.values()) <= FA_TUNE:
+            best_t = float(t)
+    best_m = 0.0
+    base = metrics(products, mode, best_t, 0.0)
+    for margin in (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04):
+        m = metrics(products, mode, best_t, margin)
+        loss = base.correct["uncropped"] + base.correct["crop5"] - m.correct["uncropped"] - m.correct["crop5"]
+        if loss > 0.006:
+            break
+        best_m = margin
+        if max(m.wrong["uncropped"], m.wrong["crop5"]) <= 0.001:
+            break
+    return best_t, best_m, metrics(products, mode, best_t, best_m)
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:6.2f}%"
+
+
+def print_metrics(title: str, m: Metrics) -> None:
+    print(f"  {title}")
+    for k in POS_KINDS:
+        print(
+            f"    {k:10s} n={m.n.get(k, 0):5d}  correct match {pct(m.correct[k])}  top-1 {pct(m.top1[k])}"
+            f"  wrong match {pct(m.wrong[k])}  ambiguous {pct(m.ambiguous[k])}  unknown {pct(m.unknown[k])}"
+        )
+    for k in NEG_CLASSES:
+        print(
+            f"    {k:14s} n={m.n.get(k, 0):5d}  false accept {pct(m.fa[k])}"
+            f"  ambiguous {pct(m.neg_ambiguous[k])}"
+        )
+
+
+def official_metrics(products: list[Product]) -> Metrics:
+    """Metrics of ``identify`` itself with the module's constants (sanity: equals decide())."""
+    return metrics(products, "both", M.MATCH_THRESHOLD, M.AMBIGUITY_MARGIN)
+
+
+def check_official(products: list[Product]) -> int:
+    """Count samples where ``identify`` and the bench's ``decide`` disagree (must be 0)."""
+    bad = 0
+    for p in products:
+        for s in p.samples:
+            assert s.official is not None
+            verdict, best = decide(s.dist["both"], M.MATCH_THRESHOLD, M.AMBIGUITY_MARGIN)
+            got_variant = s.official.variant if s.official.verdict != "unknown" else s.official.runner_up
+            if verdict != s.official.verdict or p.variants[best] != got_variant:
+                bad += 1
+    return bad
+
+
+def distribution(products: list[Product], mode: str) -> None:
+    pos_true: dict[str, list[float]] = {k: [] for k in POS_KINDS}
+    pos_gap: list[float] = []
+    neg: dict[str, list[float]] = {k: [] for k in NEG_CLASSES}
+    for p in products:
+        for s in p.samples:
+            d = s.dist[mode]
+            if s.truth is not None:
+                pos_true[s.kind].append(float(d[s.truth]))
+                others = np.delete(d, s.truth)
+                pos_gap.append(float(others.min() - d[s.truth]))
+            else:
+                neg[s.kind].append(float(d.min()))
+    q = (50, 90, 99, 99.5, 100)
+    for k, v in pos_true.items():
+        print(f"    right-variant distance {k:10s} p50/p90/p99/p99.5/max  "
+              + " ".join(f"{x:.3f}" for x in np.percentile(v, q)))  # fmt: skip
+    print("    gap to runner-up (positives)   p0.5/p1/p5/p50        "
+          + " ".join(f"{x:.3f}" for x in np.percentile(pos_gap, (0.5, 1, 5, 50))))  # fmt: skip
+    for k, v in neg.items():
+        print(f"    nearest distance {k:14s} min/p0.5/p1/p5/p50 "
+              + " ".join(f"{x:.3f}" for x in np.percentile(v, (0, 0.5, 1, 5, 50))))  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Speed
+# --------------------------------------------------------------------------------------------
+
+
+def timing(products: list[Product], size: int, n: int) -> None:
+    """Serial, in this process with nothing else running: decode, fingerprint, identify."""
+    r = np.random.default_rng(5)
+    ads: list[tuple[M.GalleryIndex, bytes]] = []
+    gallery_ms: list[float] = []
+    for p in products[: max(1, n // 30)]:
+        gallery = synthetic.draw_gallery(p.seed, size)
+        for _, im in gallery:
+            t = time.perf_counter()
+            fingerprint_gallery_image(im)
+            gallery_ms.append((time.perf_counter() - t) * 1000)
+            for _ in range(3):
+                ads.append((p.index, render_ad(im, random_rendering(r, 0.05 * (r.random() < 0.5)), r)))
+    for index, data in ads[:20]:
+        M.identify(index, fingerprint_ad_image(load_image(data)), None)  # warm up
+    dec, fp, ident = [], [], []
+    for index, data in ads:
+        t0 = time.perf_counter()
+        img = load_image(data)
+        t1 = time.perf_counter()
+        ad = fingerprint_ad_image(img)
+        t2 = time.perf_counter()
+        M.identify(index, ad, None)
+        t3 = time.perf_counter()
+        dec.append(t1 - t0)
+        fp.append(t2 - t1)
+        ident.append(t3 - t2)
+    d, f, i = (np.array(x) * 1000 for x in (dec, fp, ident))
+    tot = f + i
+    print(
+        f"  one ad image ({len(ads)} JPEGs of 218/320 px, serial): fingerprint {f.mean():.2f} ms +"
+        f" identify {i.mean():.3f} ms = {tot.mean():.2f} ms mean, p95 {np.percentile(tot, 95):.2f} ms;"
+        f" decoding the JPEG first adds {d.mean():.2f} ms"
+    )
+    g = np.array(gallery_ms)
+    print(f"  one {size}px gallery image: fingerprint (all renderings) {g.mean():.1f} ms mean")
+
+
+def multi_index_bench(products: list[Product], queries: list[tuple[Fingerprint, str, str]],
+                      n_products: int, seed: int) -> None:  # fmt: skip
+    """10,000 products x 9 variants: real fingerprints, replicated with bit noise to fill the index."""
+    r = np.random.default_rng(seed)
+    real = {f"real{p.seed}": p.index for p in products}
+    base = [p.index.entries for p in products]
+    galleries: dict[str, M.GalleryIndex | tuple[M.GalleryEntry, ...]] = dict(real)
+    i = 0
+    while len(galleries) < n_products:
+        src = base[i % len(base)]
+        entries = []
+        for e in src:
+            w = e.fingerprint.words().copy()
+            flips = r.random((w.shape[0], 512)) < 0.15
+            noise = np.packbits(flips, axis=1).view("<u8")
+            fp = Fingerprint(e.fingerprint.renderings, (w ^ noise).tobytes())
+            entries.append(M.GalleryEntry(e.variant, (), fp))
+        galleries[f"noise{i}"] = tuple(entries)
+        i += 1
+    t0 = time.perf_counter()
+    mi = M.MultiIndex(galleries)
+    build = time.perf_counter() - t0
+    n_variants = sum(len(g.entries if isinstance(g, M.GalleryIndex) else g) for g in galleries.values())
+    print(f"  index: {len(galleries):,} products, {n_variants:,} variants, {len(mi):,} renderings "
+          f"({mi.nbytes() / 1e6:.0f} MB), built in {build:.2f} s")  # fmt: skip
+    for q in queries[:3]:
+        mi.search(q[0])  # warm up
+    times, agree, right = [], 0, 0
+    for ad, key, variant in queries:
+        t = time.perf_counter()
+        got = mi.search(ad)
+        times.append((time.perf_counter() - t) * 1000)
+        exact = mi.search_exhaustive(ad)
+        assert got is not None and exact is not None
+        agree += abs(got.distance - exact.distance) < 1e-9
+        right += got.key == key and got.variant == variant
+    tm = np.array(times)
+    print(
+        f"  search one ad: mean {tm.mean():.2f} ms, p95 {np.percentile(tm, 95):.2f} ms,"
+        f" max {tm.max():.2f} ms; same distance as exhaustive search {agree}/{len(queries)};"
+        f" right product+variant {right}/{len(queries)}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--products", type=int, default=40, help="products per split (tune, eval)")
+    ap.add_argument("--size", type=int, default=1000, help="gallery image size (px)")
+    ap.add_argument("--plain", type=int, default=4, help="uncropped renderings per gallery image")
+    ap.add_argument("--crop", type=int, default=3, help="5 %% cropped renderings per gallery image")
+    ap.add_argument("--neg", type=int, default=3, help="negatives per class per product")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--multi", type=int, default=10_000, help="products in the MultiIndex bench")
+    ap.add_argument("--quick", action="store_true", help="a smoke run: few products, small MultiIndex")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.products, a.multi = 6, 500
+    started = time.perf_counter()
+    print(f"ismon identification bench: {a.products} products per split, galleries of "
+          f"{len(synthetic.DEFAULT_VARIANTS)} at {a.size}px; per image {a.plain} uncropped + {a.crop} "
+          f"cropped ad renderings; {a.neg} negatives per class per product")  # fmt: skip
+    splits: dict[str, list[Product]] = {}
+    for name, seed0 in (("TUNE", TUNE_SEED0), ("EVAL", EVAL_SEED0)):
+        t = time.perf_counter()
+        splits[name] = collect(range(seed0, seed0 + a.products), a.size, a.plain, a.crop, a.neg, a.workers)
+        took = time.perf_counter() - t
+        print(f"  {name}: seeds {seed0}..{seed0 + a.products - 1}, collected in {took:.1f} s")
+    tune_set, eval_set = splits["TUNE"], splits["EVAL"]
+
+    print("\n== TUNE seeds: each hash mode with the threshold/margin tuned for it (false accepts <= "
+          f"{FA_TUNE:.2%} per class) ==")  # fmt: skip
+    for mode in MODES:
+        t, m, met = tune(tune_set, mode)
+        print_metrics(f"{mode}: tuned threshold {t:.4f}, margin {m:.3f}", met)
+    print("  distance distributions (both):")
+    distribution(tune_set, "both")
+
+    print(f"\n== EVAL seeds (not tuned on) with the constants in match.py: MATCH_THRESHOLD="
+          f"{M.MATCH_THRESHOLD}, AMBIGUITY_MARGIN={M.AMBIGUITY_MARGIN} ==")  # fmt: skip
+    for mode in MODES:
+        # pHash and dHash alone are scored at the same settings, for a like-for-like comparison.
+        print_metrics(f"{mode}", metrics(eval_set, mode, M.MATCH_THRESHOLD, M.AMBIGUITY_MARGIN))
+    print("  distance distributions (both):")
+    distribution(eval_set, "both")
+    bad = check_official(tune_set + eval_set)
+    print(f"  identify() agrees with the bench's rule on {'all' if not bad else f'all but {bad}'} samples")
+    off = official_metrics(eval_set)
+    ok = (
+        off.correct["uncropped"] >= 0.995
+        and off.correct["crop5"] >= 0.97
+        and max(off.fa.values()) <= FA_TARGET
+    )
+    print(f"  targets (>= 99.5% uncropped, >= 97% with 5% crop, <= 0.5% false accepts): "
+          f"{'MET' if ok else 'NOT MET'}")  # fmt: skip
+
+    print("\n== speed ==")
+    timing(eval_set, a.size, 300)
+    queries: list[tuple[Fingerprint, str, str]] = []
+    r = np.random.default_rng(3)
+    for p in eval_set:
+        for v, (_, im) in zip(p.variants, synthetic.draw_gallery(p.seed, a.size), strict=True):
+            if r.random() < 0.3:
+                spec = random_rendering(r, 0.05 if r.random() < 0.5 else 0.0)
+                queries.append((fingerprint_ad_image(load_image(render_ad(im, spec, r))), f"real{p.seed}", v))
+    multi_index_bench(tune_set + eval_set, queries, a.multi, seed=11)
+    print(f"\nbench ran in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

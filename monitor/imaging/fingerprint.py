@@ -1,0 +1,294 @@
+"""Safe image decoding and perceptual fingerprints of gallery and ad images.
+
+Where it sits: imaging, the hash half of "which gallery variant is this?". The gallery refresh decodes
+each listing image with ``load_image``, fingerprints it with ``fingerprint_gallery_image`` and stores
+``Fingerprint.to_bytes()``; the sweep decodes the ad image bytes the browser received and calls
+``fingerprint_ad_image``; ``monitor.imaging.match`` compares the two.
+
+A fingerprint is a few renderings of one image, each hashed with a 256-bit pHash and a 256-bit dHash
+(imagehash's algorithms at hash size 16, computed here on a small pre-resized grayscale image so one ad
+costs about a millisecond; ``tests/test_imaging.py`` checks the bits agree with imagehash). The gallery
+side keeps several renderings because Amazon's thumbnails pad, crop and zoom; the ad side is hashed as
+it is and trimmed to its content.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from monitor.errors import ImageError
+
+HASH_SIZE = 16  # bits per side of both hashes: 256-bit pHash + 256-bit dHash per rendering
+_PHASH_INPUT = HASH_SIZE * 4  # imagehash's highfreq_factor=4: pHash is the DCT of a 64x64 image
+HASH_BYTES = 2 * HASH_SIZE * HASH_SIZE // 8  # 64 bytes per rendering: pHash then dHash
+HASH_BITS = HASH_BYTES * 8
+
+# Long side of the grayscale working image every rendering is cut from. Ads arrive at 218-320 px and
+# hashes look at 64x64, so more detail than this only costs time (1000 px galleries: ~4 ms -> ~1 ms).
+WORK_SIZE = 256
+
+# Gray levels below white that still count as background when trimming. JPEG at quality 60 rings
+# up to ~15 levels next to edges; 24 keeps that out of the content box without eating pale products.
+TRIM_TOLERANCE = 24
+
+# Centre crops added on the gallery side, as the fraction cut off each dimension in total.
+# Amazon's thumbnails zoom a few percent; bench/identify.py found a 1 % scale mismatch costs ~0.035
+# of distance (p90), so steps of 3 % keep any crop up to 13.5 % within ~0.06 of a stored rendering.
+GALLERY_ZOOMS: tuple[float, ...] = (0.03, 0.06, 0.09, 0.12)
+
+# Decoding limits. Amazon's largest gallery images are ~3000x3000 (9 Mpx); beyond 40 Mpx is a bomb.
+MAX_PIXELS = 40_000_000
+MIN_SIDE = 16  # a 1x1 tracking pixel or a 10 px icon is not a product photo
+
+_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "BMP", "TIFF")  # JPEG covers MPO
+
+# Rendering names and their one-byte codes in ``Fingerprint.to_bytes``. Append only: stored data.
+RENDERINGS: tuple[str, ...] = (
+    "as_is", "pad", "crop", "trim", "zoom3", "zoom6", "zoom9", "zoom12", "crop_zoom6",
+)  # fmt: skip
+_CODE = {name: i for i, name in enumerate(RENDERINGS)}
+_FORMAT_VERSION = 1
+_MAGIC = b"F"
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Hashes of one image's renderings: 64 bytes each (pHash-256 then dHash-256), in order."""
+
+    renderings: tuple[str, ...]
+    hashes: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.hashes) != HASH_BYTES * len(self.renderings):
+            raise ImageError(
+                f"fingerprint has {len(self.hashes)} hash bytes for {len(self.renderings)} renderings"
+            )
+        unknown = [r for r in self.renderings if r not in _CODE]
+        if unknown:
+            raise ImageError(f"fingerprint names unknown renderings {unknown}")
+
+    def __len__(self) -> int:
+        return len(self.renderings)
+
+    def words(self) -> NDArray[np.uint64]:
+        """The hashes as an (n, 8) array of 64-bit words: words 0-3 pHash, 4-7 dHash."""
+        return np.frombuffer(self.hashes, dtype="<u8").reshape(-1, HASH_BYTES // 8)
+
+    def to_bytes(self) -> bytes:
+        """Compact storage form: b"F", version, count, one code per rendering, then the hashes."""
+        head = bytes([_FORMAT_VERSION, len(self.renderings)])
+        codes = bytes(_CODE[r] for r in self.renderings)
+        return _MAGIC + head + codes + self.hashes
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Fingerprint:
+        """Inverse of ``to_bytes``; raises ImageError for data it did not write."""
+        if len(data) < 3 or data[:1] != _MAGIC:
+            raise ImageError("not a stored fingerprint (bad header)")
+        if data[1] != _FORMAT_VERSION:
+            raise ImageError(f"stored fingerprint has version {data[1]}, this ismon reads {_FORMAT_VERSION}")
+        n = data[2]
+        if len(data) != 3 + n + n * HASH_BYTES:
+            raise ImageError(f"stored fingerprint is {len(data)} bytes, expected {3 + n + n * HASH_BYTES}")
+        codes = data[3 : 3 + n]
+        if any(c >= len(RENDERINGS) for c in codes):
+            raise ImageError("stored fingerprint names an unknown rendering")
+        return cls(tuple(RENDERINGS[c] for c in codes), bytes(data[3 + n :]))
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding
+# --------------------------------------------------------------------------------------------
+
+
+def load_image(data: bytes) -> Image.Image:
+    """Decode untrusted image bytes to an RGB image, or raise ImageError saying what is wrong.
+
+    Reads JPEG, PNG, GIF (first frame), WebP, AVIF, BMP and TIFF. Transparency is composited on
+    white, as Amazon's white page shows it; CMYK and 16-bit images are converted; EXIF rotation is
+    applied. Refuses empty data, non-images, truncated files, images under ``MIN_SIDE`` pixels and
+    images over ``MAX_PIXELS`` (decompression bombs), without letting a warning escape.
+    """
+    if not data:
+        raise ImageError("empty image data")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (then errors) about bombs while opening; make the warning an error here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=_FORMATS)
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                raise ImageError(
+                    f"image is {w}x{h} pixels, over the {MAX_PIXELS:,} pixel limit (decompression bomb?)"
+                )
+            if min(w, h) < MIN_SIDE:
+                raise ImageError(f"image is {w}x{h} pixels, too small to identify (minimum {MIN_SIDE} px)")
+            img.load()  # the first frame of an animation
+            return _to_rgb(img)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError(f"refusing a decompression bomb: {e}") from e
+    except UnidentifiedImageError as e:
+        raise ImageError(
+            f"not an image, or not a format ismon reads ({', '.join(_FORMATS)}): starts with {data[:8]!r}"
+        ) from e
+    except (OSError, SyntaxError, EOFError) as e:
+        raise ImageError(f"truncated or corrupt image: {e}") from e
+    except Exception as e:  # a decoder's own bug must not crash a sweep: report it as a bad image
+        raise ImageError(f"could not decode image: {type(e).__name__}: {e}") from e
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Any decoded mode to RGB; alpha composited on white."""
+    if img.getexif().get(0x0112, 1) != 1:
+        img = ImageOps.exif_transpose(img)
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        top = float(a.max()) if a.size else 0.0
+        if top > 255:  # 16-bit samples (or wider): scale the full range down to 8 bits
+            a = a * (255.0 / max(top, 65535.0))
+        img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L")
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    if img.mode != "RGB":
+        return img.convert("RGB")
+    return img
+
+
+# --------------------------------------------------------------------------------------------
+# Hashing
+# --------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _dct_rows() -> NDArray[np.float64]:
+    """The first 16 rows of scipy's unnormalised DCT-II matrix for 64 samples."""
+    n = np.arange(_PHASH_INPUT, dtype=np.float64)
+    k = np.arange(HASH_SIZE, dtype=np.float64)[:, None]
+    return 2.0 * np.cos(np.pi * k * (2.0 * n + 1.0) / (2.0 * _PHASH_INPUT))
+
+
+def phash_bits(gray: Image.Image) -> NDArray[np.bool_]:
+    """imagehash.phash(gray, hash_size=16) as a 16x16 bool array (only the needed DCT rows)."""
+    px = np.asarray(gray.resize((_PHASH_INPUT, _PHASH_INPUT), Image.Resampling.LANCZOS), np.float64)
+    c = _dct_rows()
+    low = c @ px @ c.T
+    return np.asarray(low > np.median(low))
+
+
+def dhash_bits(gray: Image.Image) -> NDArray[np.bool_]:
+    """imagehash.dhash(gray, hash_size=16) as a 16x16 bool array."""
+    px = np.asarray(gray.resize((HASH_SIZE + 1, HASH_SIZE), Image.Resampling.LANCZOS))
+    return np.asarray(px[:, 1:] > px[:, :-1])
+
+
+def _hash(gray: Image.Image) -> bytes:
+    return np.packbits(phash_bits(gray)).tobytes() + np.packbits(dhash_bits(gray)).tobytes()
+
+
+def _work_gray(img: Image.Image) -> Image.Image:
+    """Grayscale, long side at most WORK_SIZE: what every rendering is cut from."""
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        img = _to_rgb(img)
+    gray = img if img.mode == "L" else img.convert("L")
+    if max(gray.size) > WORK_SIZE:
+        gray = gray.copy() if gray is img else gray
+        gray.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return gray
+
+
+def content_box(gray: Image.Image) -> tuple[int, int, int, int] | None:
+    """The box around what is not white background, or None for a blank image."""
+    a = np.asarray(gray)
+    ink = a < 255 - TRIM_TOLERANCE
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(ink.any(axis=0))
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def _trimmed(gray: Image.Image) -> Image.Image | None:
+    box = content_box(gray)
+    if box is None:
+        return None
+    w, h = gray.size
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    if bw < 4 or bh < 4 or (bw >= w - 2 and bh >= h - 2):
+        return None  # blank, a speck, or no white margin: nothing to trim
+    return gray.crop(box)
+
+
+def _centre_crop(gray: Image.Image, cut: float) -> Image.Image:
+    w, h = gray.size
+    dx, dy = round(w * cut / 2), round(h * cut / 2)
+    return gray.crop((dx, dy, w - dx, h - dy))
+
+
+def _square_pad(gray: Image.Image) -> Image.Image:
+    w, h = gray.size
+    s = max(w, h)
+    out = Image.new("L", (s, s), 255)
+    out.paste(gray, ((s - w) // 2, (s - h) // 2))
+    return out
+
+
+def _square_crop(gray: Image.Image) -> Image.Image:
+    w, h = gray.size
+    s = min(w, h)
+    return gray.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
+
+
+def _fingerprint(parts: Sequence[tuple[str, Image.Image | None]]) -> Fingerprint:
+    names: list[str] = []
+    hashes: list[bytes] = []
+    for name, gray in parts:
+        if gray is None:
+            continue
+        h = _hash(gray)
+        if h in hashes:  # e.g. a square image padded or cropped to square is itself
+            continue
+        names.append(name)
+        hashes.append(h)
+    return Fingerprint(tuple(names), b"".join(hashes))
+
+
+def fingerprint_gallery_image(img: Image.Image) -> Fingerprint:
+    """Fingerprint a listing image with the renderings Amazon's thumbnails may show of it.
+
+    As it is, padded to a square on white, centre square crop, trimmed to its content, and centre
+    zooms (``GALLERY_ZOOMS``) of it as it is (a zoomed image padded to a square is found through
+    the ad's trimmed rendering), plus one zoom of the square crop. Renderings that hash the same
+    are stored once: a square image has 6, 384 bytes.
+    """
+    g = _work_gray(img)
+    square = g.size[0] == g.size[1]
+    parts: list[tuple[str, Image.Image | None]] = [
+        ("as_is", g),
+        ("pad", None if square else _square_pad(g)),
+        ("crop", None if square else _square_crop(g)),
+        ("trim", _trimmed(g)),
+    ]
+    for cut in GALLERY_ZOOMS:
+        parts.append((f"zoom{round(cut * 100)}", _centre_crop(g, cut)))
+    if not square:
+        parts.append(("crop_zoom6", _centre_crop(_square_crop(g), 0.06)))
+    return _fingerprint(parts)
+
+
+def fingerprint_ad_image(img: Image.Image) -> Fingerprint:
+    """Fingerprint an ad image: as it is, and trimmed to its content when it has a white margin."""
+    g = _work_gray(img)
+    return _fingerprint([("as_is", g), ("trim", _trimmed(g))])
