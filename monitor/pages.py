@@ -846,18 +846,39 @@ _LANDING_IDS = ("landingImage", "imgBlkFront", "ebooksImgBlkFront", "main-image"
 _DECODER = json.JSONDecoder()
 
 
+_JS_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
+_JS_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def _js_unescape(text: str) -> str:
+    """The value of a JS string literal's body: ``\\\\`` -> ``\\``, ``\\'`` -> ``'``, ``\\u2013`` -> ``–``."""
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _JS_SIMPLE_ESCAPES.get(code, code)
+
+    return _JS_ESCAPE_RE.sub(one, text)
+
+
 def _json_at(text: str, pos: int) -> Any:
-    """The JSON value that starts at ``pos``; tolerates JS string escaping (``\\'``)."""
+    """The JSON value that starts at ``pos``, also when it sits inside a JS string literal.
+
+    ``jQuery.parseJSON('…')`` holds JSON escaped once more for JS: ``\\'`` for an apostrophe,
+    ``\\\\"`` for an escaped quote. Plain JSON is tried first (the common case, and fast).
+    """
     try:
         return _DECODER.raw_decode(text, pos)[0]
     except ValueError:
         pass
-    # Inside jQuery.parseJSON('…') an apostrophe is written \' which JSON does not allow.
-    window = text[pos : pos + 8_000_000].replace("\\'", "'")
-    try:
-        return _DECODER.raw_decode(window, 0)[0]
-    except ValueError:
-        return None
+    window = text[pos : pos + 8_000_000]
+    for candidate in (window.replace("\\'", "'"), _js_unescape(window)):
+        try:
+            return _DECODER.raw_decode(candidate, 0)[0]
+        except ValueError:
+            continue
+    return None
 
 
 def _skip_space(text: str, pos: int) -> int:
@@ -904,6 +925,7 @@ def _gallery_image(entry: Any, index: int) -> GalleryImage | None:
     for position, source in enumerate(sources):
         if not isinstance(source, str):
             continue
+        source = source.replace("\\/", "/")  # "https:\/\/…" when JSON was escaped twice
         ident = image_id_from_url(source)
         if ident is None:
             continue
@@ -1005,11 +1027,13 @@ def _product_asin(text: str, url: str | None) -> str | None:
         match = _IMAGE_BLOCK_ASIN_RE.search(text, block, block + 5000)
         if match:
             return match.group(1)
-    for needle in ('name="ASIN"', 'id="averageCustomerReviews" data-asin', 'data-asin="'):
-        for attrs in _find_tags_with(text, [needle]):
+    for needle in ('name="ASIN"', "name='ASIN'", 'id="dp" data-asin', 'data-asin="'):
+        for count, attrs in enumerate(_find_tags_with(text, [needle])):
             asin = _valid_asin(attrs.get("value") or attrs.get("data-asin"))
             if asin:
                 return asin
+            if count > 20:
+                break
     return None
 
 

@@ -688,3 +688,40 @@ def test_2020_headline_ad_with_image_beside_the_asin_holder() -> None:
         ("B07HSA0002", "loom-desktop-top-slot", 2, "51HsaTile2L"),
     ]
     assert [(r.asin, r.position) for r in page.organic] == [("B07ORGANIC", 1)]
+
+
+# Written the way Amazon writes it: the twister data is JSON inside a single-quoted JS string, so an
+# apostrophe is \' , an escaped quote is \\" and an escaped slash is \\/ .
+TWISTER = r"""<!doctype html><html><head><meta charset="utf-8">
+<link rel="canonical" href="https://www.amazon.com/Pan/dp/B0PARENT01"></head><body><div id="dp-container">
+<input type="hidden" id="ASIN" name="ASIN" value="B0CHILD001"></div>
+<script>P.when('A').register("ImageBlockATF", function(A){ var data = {
+ 'colorImages': { 'initial': [
+  {"hiRes":"https://m.media-amazon.com/images/I/71aaaaaaaaL._AC_SL1500_.jpg",
+   "large":"https://m.media-amazon.com/images/I/41aaaaaaaaL._AC_.jpg","variant":"MAIN"},
+  {"hiRes":null,"large":"https://m.media-amazon.com/images/I/51cccccccc+._AC_.jpg","variant":"PT01"}]},
+ 'colorToAsin': {'initial': {}}}; });</script>
+<script>P.when('jQuery').register('ImageBlockBTF', function(jQuery){ var obj = jQuery.parseJSON('{
+"title":"12\\" Men\'s pan","landingAsinColor":"Men\'s Black",
+"colorImages":{"Men\'s Red":[{"alt":"12\\" pan",
+ "large":"https:\\/\\/m.media-amazon.com\\/images\\/I\\/41bbbbbbbbL._AC_.jpg",
+ "hiRes":"https:\\/\\/m.media-amazon.com\\/images\\/I\\/71bbbbbbbbL._AC_SL1500_.jpg","variant":"MAIN"}]},
+"colorToAsin":{"Men\'s Red":{"asin":"B0CHILD002"}}}'); });</script>
+</body></html>"""
+
+
+def test_product_twister_data_escaped_for_javascript() -> None:
+    page = parse_page(TWISTER)
+    assert isinstance(page, ProductPage)
+    assert page.kind == "product"
+    assert page.asin == "B0CHILD001"  # input#ASIN before the canonical (parent) link
+    assert _gallery(page) == [("MAIN", ("71aaaaaaaaL", "41aaaaaaaaL")), ("PT01", ("51cccccccc+",))]
+    assert page.children == {
+        "B0CHILD002": (
+            GalleryImage(
+                "MAIN",
+                ("71bbbbbbbbL", "41bbbbbbbbL"),
+                "https://m.media-amazon.com/images/I/71bbbbbbbbL._AC_SL1500_.jpg",
+            ),
+        )
+    }
