@@ -3,3 +3,23 @@
 Where it sits: between the sweep (which hands over the ad's image URL and bytes) and the store (which
 keeps the verdict); the gallery refresh fingerprints each listing image here too.
 """
+
+from monitor.imaging.fingerprint import (
+    Fingerprint,
+    fingerprint_ad_image,
+    fingerprint_gallery_image,
+    load_image,
+)
+from monitor.imaging.match import GalleryEntry, GalleryIndex, Identification, MultiIndex, identify
+
+__all__ = [
+    "Fingerprint",
+    "GalleryEntry",
+    "GalleryIndex",
+    "Identification",
+    "MultiIndex",
+    "fingerprint_ad_image",
+    "fingerprint_gallery_image",
+    "identify",
+    "load_image",
+]

@@ -1,0 +1,285 @@
+"""Sweeps in real Chromium against the simulated storefront: what a seller would check afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from monitor import models
+from monitor.config import Config, load_config
+from monitor.db import open_database
+from monitor.files import BlobStore
+from monitor.storefront import Scenario, Storefront, StoreProduct
+from monitor.sweep import SweepOptions, refresh_galleries, run_sweep
+
+pytestmark = pytest.mark.browser
+
+CHAIR = "B0TESTCHR1"
+TABLE = "B0TESTTBL2"
+
+
+def scenario() -> Scenario:
+    return Scenario(
+        products=[
+            StoreProduct(CHAIR, "Trailhead folding camping chair", "Trailhead", seed=11),
+            StoreProduct(TABLE, "Trailhead roll-up camping table", "Trailhead", seed=23),
+        ],
+        sponsored={"camping chair": [CHAIR, TABLE], "folding chair": [CHAIR], "camp table": []},
+        ad_images={(CHAIR, "folding chair"): "PT03"},
+        carousel={"camping chair": [TABLE]},
+        organic_count=12,
+    )
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def write_config(folder: Path, base_url: str, chromium: str, **sweep: object) -> Config:
+    settings: dict[str, object] = {
+        "concurrency": 2,
+        "delay_seconds": [0, 0],
+        "timeout_seconds": 10,
+        "retries": 1,
+        **sweep,
+    }
+    extra = "\n".join(f"{k} = {v}" for k, v in settings.items())
+    (folder / "ismon.toml").write_text(
+        f"""
+database_url = "sqlite:///ismon.db"
+data_dir = "data"
+[marketplaces.us]
+base_url = "{base_url}"
+[[products]]
+asin = "{CHAIR}"
+marketplace = "us"
+name = "Camping chair"
+keywords = ["camping chair", "folding chair"]
+[[products]]
+asin = "{TABLE}"
+marketplace = "us"
+name = "Camping table"
+keywords = ["camping chair", "camp table"]
+[sweep]
+{extra}
+[browser]
+executable = "{chromium}"
+"""
+    )
+    return load_config(folder / "ismon.toml", {})
+
+
+@pytest.fixture
+def store() -> Iterator[Storefront]:
+    with Storefront(scenario()) as running:
+        yield running
+
+
+@pytest.fixture
+def setup(tmp_path: Path, store: Storefront, chromium_path: str) -> tuple[Config, Engine]:
+    config = write_config(tmp_path, store.base_url, chromium_path)
+    engine = open_database(config.database_url)
+    return config, engine
+
+
+def sightings(engine: Engine) -> list[models.Sighting]:
+    with Session(engine) as session:
+        return list(session.exec(select(models.Sighting).order_by(col(models.Sighting.id))).all())
+
+
+def visits(engine: Engine) -> dict[str, models.PageVisit]:
+    with Session(engine) as session:
+        return {v.keyword: v for v in session.exec(select(models.PageVisit)).all()}
+
+
+def test_a_sweep_records_which_gallery_image_each_own_ad_showed(
+    setup: tuple[Config, Engine], store: Storefront
+) -> None:
+    config, engine = setup
+    summary = run_sweep(config, engine, clock=clock)
+
+    assert summary.status == "ok", summary.errors
+    assert summary.galleries_refreshed == 2
+    seen = {(s.asin, s.keyword, s.unit): (s.verdict, s.variant) for s in sightings(engine)}
+    assert seen == {
+        (CHAIR, "camping chair", "grid"): ("match", "MAIN"),
+        (TABLE, "camping chair", "grid"): ("match", "MAIN"),
+        (TABLE, "camping chair", "carousel"): ("match", "MAIN"),
+        (CHAIR, "folding chair", "grid"): ("match", "PT03"),
+    }
+    pages = visits(engine)
+    assert {k: v.status for k, v in pages.items()} == {
+        "camping chair": "search",
+        "folding chair": "search",
+        "camp table": "search",
+    }
+    assert pages["camp table"].own_ads == 0  # no ad of ours there: a normal result
+    assert all(v.bytes > 0 and v.duration_ms > 0 for v in pages.values())
+
+    blobs = BlobStore(config.data_dir)
+    for sighting in sightings(engine):
+        assert sighting.image_sha256 and blobs.path("images", sighting.image_sha256)
+        assert sighting.screenshot_sha256 and blobs.path("screenshots", sighting.screenshot_sha256)
+        assert sighting.position is not None and sighting.placement
+
+    # The ad image bytes are the ones the browser received: no second download outside the browser
+    # (which would come without the browser's cookies), and they are the bytes the store served.
+    for sighting in sightings(engine):
+        assert sighting.image_url is not None
+        hits = [r for r in store.requests if r.path == urlsplit(sighting.image_url).path]
+        assert hits and all(r.cookies.get("session-id") for r in hits)
+        assert sighting.image_sha256 is not None
+        stored = blobs.get("images", sighting.image_sha256)
+        assert stored is not None and len(stored) in {r.bytes_sent for r in hits}
+
+    # Like a shopper: a normal desktop user agent and the marketplace's language.
+    searches = [r for r in store.requests if r.path.startswith("/s?")]
+    assert searches and all("HeadlessChrome" not in r.user_agent for r in searches)
+    assert all("Chrome/" in r.user_agent for r in searches)
+    # Fonts, video and trackers are not fetched.
+    assert not [r for r in store.requests if r.path.endswith((".woff2", ".mp4")) or "/tracker" in r.path]
+
+
+def test_imagesmith_swap_between_sweeps_is_an_event(setup: tuple[Config, Engine], store: Storefront) -> None:
+    config, engine = setup
+    run_sweep(config, engine, clock=clock)
+    store.set_scenario(replace(scenario(), ad_images={(CHAIR, "camping chair"): "PT02"}))
+    summary = run_sweep(config, engine, clock=clock)
+    assert summary.status == "ok"
+    with Session(engine) as session:
+        events = session.exec(select(models.Event)).all()
+    kinds = {(e.kind, e.asin, e.keyword, e.variant) for e in events}
+    assert ("main_replaced", CHAIR, "camping chair", "PT02") in kinds
+    assert ("main_restored", CHAIR, "folding chair", "MAIN") in kinds
+
+
+def test_a_captcha_is_recorded_and_backs_off_the_marketplace(
+    tmp_path: Path, store: Storefront, chromium_path: str
+) -> None:
+    config = write_config(tmp_path, store.base_url, chromium_path, concurrency=1)
+    engine = open_database(config.database_url)
+    refresh_galleries(config, engine, clock=clock)
+    store.set_scenario(replace(scenario(), captcha=True))
+    summary = run_sweep(config, engine, clock=clock)
+
+    statuses = sorted(v.status for v in visits(engine).values())
+    assert statuses == ["captcha", "skipped", "skipped"]
+    assert sightings(engine) == []
+    assert summary.status == "failed" and summary.exit_code == 1
+    with Session(engine) as session:
+        kinds = {e.kind for e in session.exec(select(models.Event)).all()}
+    assert not kinds & {"main_replaced", "main_restored", "unknown_image", "not_seen"}
+
+
+def test_a_timeout_is_retried_then_recorded_and_the_sweep_goes_on(
+    tmp_path: Path, store: Storefront, chromium_path: str
+) -> None:
+    config = write_config(tmp_path, store.base_url, chromium_path, timeout_seconds=2)
+    engine = open_database(config.database_url)
+    store.set_scenario(replace(scenario(), slow_keywords={"camp table": 6.0}))
+    summary = run_sweep(config, engine, clock=clock)
+
+    pages = visits(engine)
+    assert pages["camp table"].status == "error"
+    assert "no answer" in pages["camp table"].error
+    assert pages["camping chair"].status == "search" and pages["folding chair"].status == "search"
+    assert len([r for r in store.requests if r.path.startswith("/s?k=camp+table")]) == 2  # retried once
+    assert summary.status == "failed"
+    assert len(sightings(engine)) == 4
+
+
+def _chromium_pids() -> list[int]:
+    """Browser processes started by this test process (children of Playwright's driver)."""
+    me = os.getpid()
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        names[int(entry.name)] = cmd
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == me:
+                return True
+        return False
+
+    return [
+        pid
+        for pid, cmd in names.items()
+        if "remote-debugging-pipe" in cmd and descends(pid) and "--type=" not in cmd
+    ]
+
+
+def test_a_crashed_browser_is_relaunched_and_the_sweep_goes_on(
+    tmp_path: Path, store: Storefront, chromium_path: str
+) -> None:
+    config = write_config(tmp_path, store.base_url, chromium_path, concurrency=1)
+    engine = open_database(config.database_url)
+    refresh_galleries(config, engine, clock=clock)
+    store.set_scenario(replace(scenario(), slow_keywords={"camping chair": 3.0}))
+    killed: list[int] = []
+
+    def killer() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(r.path.startswith("/s?k=camping+chair") for r in store.requests):
+                for pid in _chromium_pids():
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    summary = run_sweep(config, engine, clock=clock)
+    thread.join()
+
+    assert killed, "the browser was not found to kill"
+    pages = visits(engine)
+    assert {k: v.status for k, v in pages.items()} == {
+        "camping chair": "search",
+        "folding chair": "search",
+        "camp table": "search",
+    }
+    assert pages["camping chair"].attempts == 2
+    assert summary.status == "ok"
+    assert len(sightings(engine)) == 4
+
+
+def test_the_delivery_location_is_set_once_and_kept(
+    tmp_path: Path, store: Storefront, chromium_path: str
+) -> None:
+    config = write_config(tmp_path, store.base_url, chromium_path)
+    text = (
+        (tmp_path / "ismon.toml")
+        .read_text()
+        .replace(f'base_url = "{store.base_url}"', f'base_url = "{store.base_url}"\npostal_code = "98101"')
+    )
+    (tmp_path / "ismon.toml").write_text(text)
+    config = load_config(tmp_path / "ismon.toml", {})
+    engine = open_database(config.database_url)
+    run_sweep(config, engine, clock=clock, options=SweepOptions(keywords=frozenset({"camp table"})))
+    run_sweep(config, engine, clock=clock, options=SweepOptions(keywords=frozenset({"camp table"})))
+    changes = [r for r in store.requests if "address-change" in r.path]
+    assert len(changes) == 1
+    searches = [r for r in store.requests if r.path.startswith("/s?")]
+    assert searches and all(r.cookies.get("glow-zip") == "98101" for r in searches)
