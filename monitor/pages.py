@@ -304,6 +304,11 @@ def _xbool(compiled: etree.XPath, element: HtmlElement) -> bool:
     return bool(compiled(element))
 
 
+def _xcount(compiled: etree.XPath, element: HtmlElement) -> int:
+    result = compiled(element)
+    return int(result) if isinstance(result, float) else 0
+
+
 def _classes(element: HtmlElement) -> list[str]:
     return (element.get("class") or "").split()
 
@@ -336,6 +341,8 @@ _X_LOGGER_PROPS = etree.XPath(
     "descendant::div[@data-component-type='s-impression-logger']/@data-component-props"
 )
 _X_HREFS = etree.XPath("descendant::a/@href")
+_X_SP_LINKS = etree.XPath(f"descendant::a[{_SP_LINK}]")
+_X_COUNT_SP_LINKS = etree.XPath(f"count(descendant::a[{_SP_LINK}])")
 _X_AD_ROW = etree.XPath(
     f"boolean(descendant::a[contains(@class,'sponsored-label') or {_SP_LINK}"
     " or contains(@href,'/x/c/')]"
@@ -612,6 +619,11 @@ def _result_asin(element: HtmlElement, hrefs: list[str]) -> str | None:
 class _Collected:
     ads: list[AdUnit] = field(default_factory=list)
     organic: list[OrganicResult] = field(default_factory=list)
+    sp_links: int = 0  # SP links seen inside handled results and rows
+
+
+def _count_sp_links(hrefs: list[str]) -> int:
+    return sum(1 for href in hrefs if any(marker in href for marker in _SP_HREF_MARKERS))
 
 
 def _handle_result(element: HtmlElement, out: _Collected) -> None:
@@ -621,11 +633,9 @@ def _handle_result(element: HtmlElement, out: _Collected) -> None:
         return
     position = _position(element, hrefs)
     image_url, image_id = _product_image(element)
-    sponsored = (
-        "AdHolder" in _classes(element)
-        or any(marker in href for href in hrefs for marker in _SP_HREF_MARKERS)
-        or _xbool(_X_SPONSORED_LABEL, element)
-    )
+    sp_links = _count_sp_links(hrefs)
+    out.sp_links += sp_links
+    sponsored = "AdHolder" in _classes(element) or sp_links > 0 or _xbool(_X_SPONSORED_LABEL, element)
     if not sponsored:
         for props in _xpath(_X_LOGGER_PROPS, element):
             text = str(props)
@@ -670,7 +680,8 @@ def _item_image(item: HtmlElement, row: HtmlElement, asin: str) -> tuple[str | N
     url, ident = _product_image(item)
     if url is not None or item is row:
         return url, ident
-    # 2020 HSA tiles: the picture is a sibling of the data-asin holder, not inside it.
+    # 2020 HSA tiles: the picture is a sibling of the data-asin holder, not inside it. Climb while
+    # the ancestor still holds only this product: no other ASIN, at most one product picture.
     node = item.getparent()
     for _ in range(3):
         if node is None or node is row:
@@ -678,9 +689,11 @@ def _item_image(item: HtmlElement, row: HtmlElement, asin: str) -> tuple[str | N
         others = {_valid_asin(e.get("data-asin")) for e in _xpath(_X_DATA_ASIN, node)} - {None, asin}
         if others:
             break
-        url, ident = _product_image(node)
-        if url is not None:
-            return url, ident
+        pictures = {ident for ident in (_img_url(img)[1] for img in node.iter("img")) if ident}
+        if len(pictures) > 1:
+            break
+        if pictures:
+            return _product_image(node)
         node = node.getparent()
     return None, None
 
@@ -697,11 +710,13 @@ def _handle_widget_row(row: HtmlElement, out: _Collected) -> None:
     if "AdHolder" not in _classes(row) and not _xbool(_X_AD_ROW, row):
         return
     hrefs = _hrefs(row)
+    sp_links = _count_sp_links(hrefs)
+    out.sp_links += sp_links
     items = _items_of_row(row, hrefs)
     if not items:
         return  # display ads, brand creatives without products
     hints = " ".join(str(h) for h in _xpath(_X_HINTS, row))
-    has_sp_links = any(marker in href for href in hrefs for marker in _SP_HREF_MARKERS)
+    has_sp_links = sp_links > 0
     video_component = _xbool(_X_VIDEO, row)
     unit: Unit
     if has_sp_links and not video_component:
@@ -775,16 +790,34 @@ def _dedupe_organic(results: Iterable[OrganicResult]) -> tuple[OrganicResult, ..
     return tuple(kept)
 
 
+def _handle_stray_sp_links(root: HtmlElement, handled: set[HtmlElement], out: _Collected) -> None:
+    """Sponsored Products links outside the result list (the old left/right-column SP widgets)."""
+    per_placement: dict[str | None, int] = {}
+    seen: set[tuple[str | None, str]] = set()
+    for link in _xpath(_X_SP_LINKS, root):
+        if any(ancestor in handled for ancestor in link.iterancestors()):
+            continue
+        href = str(link.get("href") or "")
+        asin = _asin_from_url(href)
+        placement = _placement_from_text([href])
+        if asin is None or (placement, asin) in seen:
+            continue  # the image link and the title link of one ad
+        seen.add((placement, asin))
+        image_url, image_id = _item_image(link, root, asin)
+        index = per_placement.get(placement, 0) + 1
+        per_placement[placement] = index
+        out.ads.append(AdUnit(asin, "carousel", placement, index, image_url, image_id))
+
+
 def _extract_search(root: HtmlElement) -> _Collected:
     out = _Collected()
     results = [r for r in _xpath(_X_RESULTS, root) if not _xbool(_X_RESULT_ANCESTOR, r)]
     result_set = set(results)
     handled: set[HtmlElement] = set()
     for row in _rows(root, results):
+        handled.add(row)
         if row in result_set:
-            if row not in handled:
-                handled.add(row)
-                _handle_result(row, out)
+            _handle_result(row, out)
         elif _xbool(_X_HAS_RESULT, row):
             for result in _xpath(_X_RESULTS, row):
                 if result in result_set and result not in handled:
@@ -794,7 +827,11 @@ def _extract_search(root: HtmlElement) -> _Collected:
             _handle_widget_row(row, out)
     for result in results:
         if result not in handled:
+            handled.add(result)
             _handle_result(result, out)
+    # Cheap check first: only walk the links when some SP link was not inside a handled row.
+    if _xcount(_X_COUNT_SP_LINKS, root) > out.sp_links:
+        _handle_stray_sp_links(root, handled, out)
     return out
 
 

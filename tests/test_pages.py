@@ -725,3 +725,32 @@ def test_product_twister_data_escaped_for_javascript() -> None:
             ),
         )
     }
+
+
+RIGHT_COLUMN_SP = """<html><head><meta charset="utf-8"></head><body>
+<div id="atfResults"><ul id="s-results-list-atf" class="s-result-list">
+<li id="result_0" data-asin="B00ORGANIC" class="s-result-item celwidget">
+ <a href="https://www.amazon.com/X/dp/B00ORGANIC/ref=sr_1_1?ie=UTF8&amp;qid=1&amp;sr=8-1">
+ <img src="https://images-na.ssl-images-amazon.com/images/I/41ZyXwVuTsL._AC_US218_.jpg"
+   class="s-access-image"></a></li></ul></div>
+<div id="paRightContainer"><h3>Sponsored Products related to this search</h3>
+ <div class="pa-ad"><a href="/gp/slredirect/picassoRedirect.html/ref=pa_sp_btf_search_sr_pg1_1?ie=UTF8&amp;\\
+adId=A9&amp;url=https%3A%2F%2Fwww.amazon.com%2FW%2Fdp%2FB0RIGHT001%2Fref%3Dsr_1_1&amp;widgetName=sp_btf">
+ <img src="https://images-na.ssl-images-amazon.com/images/I/51RightOneL._AC_SR160,160_.jpg"></a>
+ <a href="/gp/slredirect/picassoRedirect.html/ref=pa_sp_btf_search_sr_pg1_1?ie=UTF8&amp;\\
+adId=A9&amp;url=https%3A%2F%2Fwww.amazon.com%2FW%2Fdp%2FB0RIGHT001%2Fref%3Dsr_1_1&amp;widgetName=sp_btf">Widget</a>
+ </div>
+ <div class="pa-ad"><a href="/gp/slredirect/picassoRedirect.html/ref=pa_sp_btf_search_sr_pg1_2?ie=UTF8&amp;\\
+adId=A8&amp;url=https%3A%2F%2Fwww.amazon.com%2FV%2Fdp%2FB0RIGHT002%2Fref%3Dsr_1_2&amp;widgetName=sp_btf">
+ <img src="https://images-na.ssl-images-amazon.com/images/I/51RightTwoL._AC_SR160,160_.jpg"></a></div>
+</div></body></html>"""
+
+
+def test_sponsored_widget_outside_the_result_list() -> None:
+    """Before 2020, sp_mtf/sp_btf could sit in a side column, outside the result list."""
+    page = parse_search(RIGHT_COLUMN_SP)
+    assert [(a.asin, a.unit, a.placement, a.position, a.image_id) for a in page.ads] == [
+        ("B0RIGHT001", "carousel", "sp_btf", 1, "51RightOneL"),
+        ("B0RIGHT002", "carousel", "sp_btf", 2, "51RightTwoL"),
+    ]
+    assert [r.asin for r in page.organic] == ["B00ORGANIC"]
