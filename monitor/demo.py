@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -48,17 +49,22 @@ class MailSink:
 
     def start(self) -> int:
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._controller = Controller(self, hostname="127.0.0.1", port=0)
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()
-        server = self._controller.server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else int(self._controller.port)
         return self.port
 
     def stop(self) -> None:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def save_message(data: bytes, folder: Path, number: int) -> Path:
@@ -196,10 +202,11 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
 
 def _swap(scenario: Any) -> tuple[str, str, str]:
     """An (asin, keyword) whose ad shows MAIN, and a gallery variant ImageSmith switches it to."""
+    own = {p.asin: p for p in scenario.products}
     for keyword, asins in sorted(scenario.sponsored.items()):
         for asin in asins:
-            if scenario.ad_images.get((asin, keyword), "MAIN") == "MAIN":
-                product = next(p for p in scenario.products if p.asin == asin)
+            if asin in own and scenario.ad_images.get((asin, keyword), "MAIN") == "MAIN":
+                product = own[asin]
                 variant = next(v for v in product.variants if v not in ("MAIN", "PT01"))
                 return asin, keyword, variant
     raise RuntimeError("the demo scenario has no ad that shows MAIN")
