@@ -69,6 +69,9 @@ COMPOSITE = (
             "https://m.media-amazon.com/images/W/MEDIAX_792452-T2/images/I/81gC7frRJyL._AC_UY218_.jpg",
             "81gC7frRJyL",
         ),
+        # a srcset candidate with its descriptor
+        (CDN + "51HqvytLPBL._AC_UL480_FMwebp_QL65_.jpg 1.5x", "51HqvytLPBL"),
+        (CDN + "61Ok5kv1-EL._AC_SX644_CB1169409_QL70_.jpg 644w", "61Ok5kv1-EL"),
         # composite Merch image: the base id
         (COMPOSITE, "B1pppR4gVKL"),
         # browser-saved pages

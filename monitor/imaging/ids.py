@@ -45,6 +45,8 @@ _BARE_ID_RE = re.compile(r"^[0-9A-Za-z+\-]{11}$")
 # A layer inside a composite modifier block: "|41Mz1KZ6XrL.png|".
 _LAYER_RE = re.compile(r"(?:^|[|,_])([0-9A-Za-z+\-]{11})\.(?:png|jpe?g|gif|webp)(?=$|[|,_])", re.I)
 _IMAGES_I = "/images/I/"
+# A srcset candidate's descriptor left on the URL: "….jpg 1.5x", "….jpg 644w".
+_DESCRIPTOR_RE = re.compile(r"\s+\d+(?:\.\d+)?[xw]$")
 
 
 def _decode(url: str) -> str:
@@ -67,7 +69,7 @@ def _split(url: str) -> tuple[str, str, str, str] | None:
     text = url.strip()
     if text[:5].lower() == "data:":
         return None
-    text = _decode(text)
+    text = _DESCRIPTOR_RE.sub("", _decode(text))
     # The query and fragment never carry the id ("?AUIClients/…" on bundles, "#…" on links).
     for sep in ("?", "#"):
         cut = text.find(sep)
