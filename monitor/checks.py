@@ -12,7 +12,7 @@ from datetime import datetime
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from monitor import store
+from monitor import models, store
 from monitor.config import Config
 from monitor.errors import MonitorError
 
@@ -39,7 +39,7 @@ def check_database(config: Config, now: datetime) -> list[CheckResult]:
     with Session(engine) as session:
         last = store.last_sweep(session)
         pending = store.pending_outbox_count(session)
-        beat = session.get(store.models.Heartbeat, "daemon")
+        beat = session.get(models.Heartbeat, "daemon")
     if last is None:
         results.append(("last sweep", True, "none yet"))
     else:

@@ -466,7 +466,9 @@ class SweepRunner:
                 )
                 session.add(sighting)
                 sightings.append(sighting)
-                summary.verdicts[found.variant if found.verdict == "match" else found.verdict] += 1
+                summary.verdicts[
+                    found.variant if found.verdict == "match" and found.variant else found.verdict
+                ] += 1
             session.flush()
             events = outbox.record_page_events(session, visit, sightings, self.config, now)
             session.commit()

@@ -31,7 +31,8 @@ def test_migrations_create_exactly_what_the_models_declare(engine: Engine) -> No
 def test_sqlite_uses_wal_and_a_busy_timeout(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(sa.text("PRAGMA busy_timeout")).scalar() >= 5000
+        timeout = conn.execute(sa.text("PRAGMA busy_timeout")).scalar()
+        assert timeout is not None and timeout >= 5000
 
 
 def test_times_are_read_back_as_utc(engine: Engine) -> None:
