@@ -177,7 +177,6 @@ def _fill(engine: Engine, blobs: BlobStore, config: Config, target: int, rng: ra
         for i, ref in enumerate(refs)
     ]  # fmt: skip
     dominant: dict[tuple[int, int, str], str] = {}
-    last_main: dict[tuple[int, int, str], str] = {}
     captchas_in_row: dict[tuple[int, int], int] = {}
     tables = (SweepRun, PageVisit, Sighting, Event)
     buffers: dict[Any, list[dict[str, Any]]] = {t: [] for t in tables}
@@ -255,8 +254,9 @@ def _fill(engine: Engine, blobs: BlobStore, config: Config, target: int, rng: ra
                         written += 1
                         sweep_sightings += 1
                         key3 = (owner.index, ki, unit)
-                        if key3 not in dominant or rng.random() < 1 / 60:
-                            dominant[key3] = _drift(rng, dominant.get(key3))
+                        before = dominant.get(key3)
+                        if before is None or rng.random() < 1 / 60:
+                            dominant[key3] = _drift(rng, before)
                         verdict, variant = _identify(rng, dominant[key3])
                         row = {
                             "id": sighting_id,
@@ -294,28 +294,32 @@ def _fill(engine: Engine, blobs: BlobStore, config: Config, target: int, rng: ra
                             row["method"] = "image_id" if exact else "hash"
                             row["distance"] = 0.0 if exact else round(rng.uniform(0.0, 0.12), 3)
                         buffers[Sighting].append(row)
-                        shown = variant if verdict == "match" else None
-                        if unit == "grid" and shown is not None:
-                            before = last_main.get(key3)
-                            if before is not None and before != shown and "MAIN" in (before, shown):
-                                event_id += 1
-                                kind = "main_restored" if shown == "MAIN" else "main_replaced"
-                                buffers[Event].append(
-                                    _event(
-                                        event_id,
-                                        kind,
-                                        at,
-                                        owner,
-                                        owner.asin,
-                                        keyword,
-                                        unit,
-                                        shown,
-                                        before,
-                                        sweep_id,
-                                        sighting_id,
-                                    )
+                        now_shown = dominant[key3]
+                        # What the change detection would report: the grid ad's usual image left or
+                        # came back to MAIN.
+                        if (
+                            unit == "grid"
+                            and before
+                            and before != now_shown
+                            and "MAIN" in (before, now_shown)
+                        ):
+                            event_id += 1
+                            kind = "main_restored" if now_shown == "MAIN" else "main_replaced"
+                            buffers[Event].append(
+                                _event(
+                                    event_id,
+                                    kind,
+                                    at,
+                                    owner,
+                                    owner.asin,
+                                    keyword,
+                                    unit,
+                                    now_shown,
+                                    before,
+                                    sweep_id,
+                                    sighting_id,
                                 )
-                            last_main[key3] = shown
+                            )
         buffers[SweepRun].append(
             {
                 "id": sweep_id,

@@ -49,10 +49,10 @@ from monitor.history import (
     visit_status,
 )
 from monitor.models import Event, GalleryImage, Keyword, Marketplace, PageVisit, Product, Sighting
+from monitor.paths import TEMPLATES
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "report"
 
 # Stacking order of the chart (MAIN at the bottom) and one colour per variant on every page.
 VARIANT_ORDER: tuple[str, ...] = (
@@ -105,11 +105,11 @@ def variant_colour(label: str) -> str:
     return f"hsl({hue}, 55%, 45%)"
 
 
-def _variant_rank(label: str) -> tuple[int, str]:
+def _variant_rank(label: str) -> tuple[float, str]:
     try:
         return (VARIANT_ORDER.index(label), label)
-    except ValueError:
-        return (len(VARIANT_ORDER) - 2, label)  # after the named slots, before ambiguous/unknown
+    except ValueError:  # a slot name ismon does not know: after the known ones, before ambiguous
+        return (VARIANT_ORDER.index("ambiguous") - 0.5, label)
 
 
 def category(verdict: str | None, variant: str | None) -> str:
@@ -212,13 +212,6 @@ class KeywordView:
     @property
     def main_share(self) -> float | None:
         return self.recent_main / self.recent_total if self.recent_total else None
-
-    @property
-    def now(self) -> Shot | None:
-        """The sighting that says best what ads show now: the latest, grid first on a tie."""
-        if not self.shots:
-            return None
-        return max(self.shots, key=lambda s: (s.seen_at, s.unit == "grid"))
 
 
 @dataclass(slots=True)
@@ -631,11 +624,16 @@ class _Images:
         return sum(1 for v in self.done.values() if v is not None)
 
 
+# mkstemp makes 0600 files; a report is for reading, maybe by a web server's user.
+FILE_MODE = 0o644
+
+
 def _copy_atomic(source: Path, target: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     os.close(fd)
     try:
         shutil.copyfile(source, tmp)
+        Path(tmp).chmod(FILE_MODE)
         Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -648,6 +646,7 @@ def _write_atomic(target: Path, chunks: Iterable[str]) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             for chunk in chunks:
                 handle.write(chunk)
+        Path(tmp).chmod(FILE_MODE)
         Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -665,6 +664,7 @@ def write_csv(conn: Connection, target: Path) -> int:
             for rows in iter_history_records(conn):
                 writer.writerows(rows)
                 count += len(rows)
+        Path(tmp).chmod(FILE_MODE)
         Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -679,7 +679,7 @@ def _environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.FileSystemLoader(str(TEMPLATES / "report")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -733,8 +733,15 @@ def build_report(
     env = _environment()
     csv_path = out_dir / "sightings.csv"
 
+    cpu_started = time.process_time()
+
     def lap(what: str) -> None:
-        log.debug("report: %s done at %.2f s", what, time.perf_counter() - started)
+        log.debug(
+            "report: %s done at %.2f s (%.2f s CPU)",
+            what,
+            time.perf_counter() - started,
+            time.process_time() - cpu_started,
+        )
 
     with engine.connect() as conn:
         products = _load_products(conn, config)

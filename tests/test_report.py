@@ -59,6 +59,8 @@ def test_report_writes_pages_csv_and_only_the_referenced_images(site: tuple[Worl
     for file in files:  # content-addressed names
         assert file.stem == hashlib.sha256(file.read_bytes()).hexdigest()
     assert world.stray_sha not in {f.stem for f in files}
+    for written in (summary.index, summary.csv, *summary.product_pages, *files):
+        assert written.stat().st_mode & 0o777 == 0o644  # readable by a web server's user
     html = "".join(p.read_text() for p in (summary.index, *summary.product_pages))
     assert "https://" not in html.replace("https://x/s", "")  # no CDN, no remote asset
     assert "<script" not in html.replace("&lt;script", "")
@@ -130,6 +132,8 @@ def test_chart_stacks_each_day_to_full_height_and_leaves_gaps() -> None:
     assert chart.legend == [("MAIN", variant_colour("MAIN"), 3), ("PT02", variant_colour("PT02"), 1),
                             ("unknown", variant_colour("unknown"), 2)]  # fmt: skip
     assert variant_colour("PT02") != variant_colour("PT03")
+    odd = build_chart({date(2026, 11, 1): {"unknown": 1, "ambiguous": 1, "ZZ99": 1, "MAIN": 1}})
+    assert [s.label for s in odd.bars[0].segments] == ["MAIN", "ZZ99", "ambiguous", "unknown"]
 
 
 # ---------------------------------------------------------------------------------------- in Chromium
