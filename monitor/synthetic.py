@@ -60,7 +60,7 @@ VARIANT_KINDS: dict[str, str] = {
 }
 _FALLBACK_KINDS = ("lifestyle", "angle", "infographic", "detail", "comparison")
 
-NEGATIVE_KINDS: tuple[str, ...] = ("new_scene", "unseen_angle")
+NEGATIVE_KINDS: tuple[str, ...] = ("new_scene", "unseen_angle", "colour_variant")
 
 FAMILIES: tuple[str, ...] = (
     "bottle",
@@ -103,6 +103,9 @@ class Product:
     taper: float  # -0.15..0.15: narrower (or wider) at the top
     detail: float  # 0..1: where bands and labels sit
     fill: float  # how much of the MAIN frame the product fills
+    bulge: float  # -0.18..0.25: barrel-shaped (or waisted) outline
+    pattern: int  # which surface design: stripes, bands, dots, a diagonal, two-tone
+    colourway: int  # 0 for the listing's own colours; others are the same design recoloured
 
 
 def _rng(seed: int, *salt: str | int) -> np.random.Generator:
@@ -129,14 +132,21 @@ def _mix(a: RGB, b: RGB, t: float) -> RGB:
     )
 
 
-def product_for_seed(seed: int) -> Product:
-    """The product a seed stands for: its shape family, colours, proportions and texts."""
+@lru_cache(maxsize=256)
+def product_for_seed(seed: int, colourway: int = 0) -> Product:
+    """The product a seed stands for: its shape family, colours, proportions and texts.
+
+    ``colourway`` > 0 gives the same design in other colours (a sibling variation's listing).
+    """
     r = _rng(seed, "product")
     family = FAMILIES[int(r.integers(0, len(FAMILIES)))]
-    hue = float(r.random())
-    body = _hsv(hue, float(r.uniform(0.35, 0.9)), float(r.uniform(0.3, 0.9)))
-    accent = _hsv((hue + float(r.uniform(0.3, 0.7))) % 1.0, float(r.uniform(0.5, 1.0)), 0.35)
-    label = _hsv(float(r.random()), float(r.uniform(0.0, 0.3)), float(r.uniform(0.85, 1.0)))
+    colours = r.random(7)  # drawn even for other colourways, so the design stays the same
+    if colourway:
+        colours = _rng(seed, "colourway", colourway).random(7)
+    hue = float(colours[0])
+    body = _hsv(hue, 0.35 + 0.55 * float(colours[1]), 0.3 + 0.6 * float(colours[2]))
+    accent = _hsv((hue + 0.3 + 0.4 * float(colours[3])) % 1.0, 0.5 + 0.5 * float(colours[4]), 0.35)
+    label = _hsv(float(colours[5]), 0.3 * float(colours[6]), 0.85 + 0.15 * float(colours[6]))
     brand = str(r.choice(_WORDS))
     picks = r.choice(len(_FEATURES), size=6, replace=False)
     return Product(
@@ -153,6 +163,9 @@ def product_for_seed(seed: int) -> Product:
         taper=float(r.uniform(-0.15, 0.15)),
         detail=float(r.random()),
         fill=float(r.uniform(0.74, 0.92)),
+        bulge=float(r.uniform(-0.18, 0.25)),
+        pattern=int(r.integers(0, 6)),
+        colourway=colourway,
     )
 
 
@@ -327,6 +340,48 @@ def _draw_family(d: ImageDraw.ImageDraw, p: Product, view: float, s: int) -> Non
                   fill=p.accent)  # fmt: skip
 
 
+def _decorate(img: Image.Image, p: Product) -> None:
+    """Paint this product's surface design (stripes, bands, dots, ...) onto its body, in place.
+
+    Products of one family differ in more than colour: the design changes what a grayscale hash sees.
+    """
+    s = img.size[0]
+    r = _rng(p.seed, "pattern")
+    lum = 0.3 * p.body[0] + 0.59 * p.body[1] + 0.11 * p.body[2]
+    ink = _mix(p.body, (0, 0, 0), 0.6) if lum > 110 else _mix(p.label, p.body, 0.15)
+    layer = Image.new("RGBA", (s, s), (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    k = p.pattern
+    if k == 0:  # horizontal stripes
+        for _ in range(int(r.integers(2, 5))):
+            y, t = float(r.uniform(0.2, 0.9)) * s, float(r.uniform(0.015, 0.05)) * s
+            d.rectangle((0, y, s, y + t), fill=ink)
+    elif k == 1:  # vertical stripes
+        step = float(r.uniform(0.05, 0.12)) * s
+        for i in range(int(s / step) + 1):
+            if i % 2:
+                d.rectangle((i * step, 0, i * step + step * 0.45, s), fill=ink)
+    elif k == 2:  # dots
+        step = float(r.uniform(0.06, 0.11)) * s
+        rad = step * float(r.uniform(0.15, 0.3))
+        for yi in range(int(s / step) + 1):
+            for xi in range(int(s / step) + 1):
+                x, y = (xi + 0.5 * (yi % 2)) * step, yi * step
+                d.ellipse((x - rad, y - rad, x + rad, y + rad), fill=ink)
+    elif k == 3:  # a diagonal band
+        y0, t = float(r.uniform(0.3, 0.7)) * s, float(r.uniform(0.08, 0.18)) * s
+        slope = float(r.uniform(-0.5, 0.5)) * s
+        d.polygon([(0, y0), (s, y0 + slope), (s, y0 + slope + t), (0, y0 + t)], fill=ink)
+    elif k == 4:  # two-tone: the lower part in another shade
+        d.rectangle((0, float(r.uniform(0.55, 0.8)) * s, s, s), fill=ink)
+    else:  # a big emblem
+        cx, cy, rad = float(r.uniform(0.4, 0.6)) * s, float(r.uniform(0.4, 0.7)) * s, 0.12 * s
+        d.regular_polygon((cx, cy, rad), int(r.integers(3, 7)), rotation=float(r.uniform(0, 90)), fill=ink)
+    # Only where the product is: the layer's alpha times the product's.
+    mask = np.minimum(np.asarray(layer.getchannel("A")), np.asarray(img.getchannel("A")))
+    img.paste(layer.convert("RGB"), (0, 0), Image.fromarray(mask, "L"))
+
+
 _SHADE_CACHE: dict[tuple[int, int], NDArray[np.float32]] = {}
 
 
@@ -347,11 +402,11 @@ def _shade(s: int, view: float) -> NDArray[np.float32]:
 
 
 @lru_cache(maxsize=32)
-def _sprite(seed: int, view: float, s: int) -> Image.Image:
+def _sprite(p: Product, view: float, s: int) -> Image.Image:
     """The product as an RGBA sprite of ``s`` x ``s`` pixels, shaded, background transparent."""
-    p = product_for_seed(seed)
     img = Image.new("RGBA", (s, s), (0, 0, 0, 0))
     _draw_family(ImageDraw.Draw(img), p, view, s)
+    _decorate(img, p)
     # This product's own proportions: stretched, and tapered towards the top.
     t = p.taper * s
     w, h = max(1, int(s * p.stretch[0])), max(1, int(s * p.stretch[1]))
@@ -361,6 +416,12 @@ def _sprite(seed: int, view: float, s: int) -> Image.Image:
     img = Image.new("RGBA", (s, s), (0, 0, 0, 0))
     img.paste(quad, ((s - w) // 2, s - h))
     a = np.asarray(img)
+    if p.bulge:  # widen (or narrow) each row about the centre, most at mid-height
+        y = np.arange(s, dtype=np.float32)[:, None]
+        x = np.arange(s, dtype=np.float32)[None, :]
+        f = 1.0 + p.bulge * np.sin(np.pi * np.clip((y - (s - h)) / max(h, 1), 0.0, 1.0))
+        src = np.clip((s / 2 + (x - s / 2) / f).astype(np.int32), 0, s - 1)
+        a = a[np.arange(s)[:, None], src]
     rgb = a[..., :3].astype(np.float32) * _shade(s, view)[..., None]
     out = np.dstack([np.clip(rgb, 0, 255).astype(np.uint8), a[..., 3]])
     return Image.fromarray(out, "RGBA")
@@ -368,7 +429,7 @@ def _sprite(seed: int, view: float, s: int) -> Image.Image:
 
 def _place(
     canvas: Image.Image,
-    seed: int,
+    p: Product,
     view: float,
     *,
     height: float,
@@ -385,7 +446,7 @@ def _place(
     side = max(8, int(height * H))
     # One drawing per (product, view) at about the image's resolution, cached, then resized: a
     # gallery reuses the same view in several slots.
-    spr = _sprite(seed, round(view, 2), min(768, max(256, W, H)))
+    spr = _sprite(p, round(view, 2), min(768, max(256, W, H)))
     if spr.size[0] != side:
         spr = spr.resize((side, side), Image.Resampling.BILINEAR)
     if angle:
@@ -517,15 +578,16 @@ def _scene(r: np.random.Generator, kind: str, w: int, h: int) -> tuple[Image.Ima
     return img, floor
 
 
-def _lifestyle(seed: int, r: np.random.Generator, size: int, view: float) -> Image.Image:
+def _lifestyle(p: Product, r: np.random.Generator, size: int, view: float) -> Image.Image:
     shape = [(1.0, 1.0), (1.0, 1.0), (1.0, 0.8), (0.8, 1.0)][int(r.integers(0, 4))]
     w, h = int(size * shape[0]), int(size * shape[1])
     kind = _SCENES[int(r.integers(0, len(_SCENES)))]
     img, floor = _scene(r, kind, w, h)
     _place(
         img,
-        seed,
-        view + float(r.uniform(-0.3, 0.3)),
+        p,
+        # The views the gallery's studio shots use (drawings are cached per view): MAIN's or the side.
+        view if r.random() < 0.6 else _side_view(view),
         height=float(r.uniform(0.35, 0.6)),
         cx=float(r.uniform(0.3, 0.7)),
         bottom=floor + float(r.uniform(0.02, 0.12)),
@@ -558,7 +620,7 @@ def _infographic(p: Product, r: np.random.Generator, size: int) -> Image.Image:
     d.text((size / 2, band / 2), f"{p.brand} {p.family.upper()}", fill=(255, 255, 255),
            font=_font(int(band * 0.5)), anchor="mm")  # fmt: skip
     left = r.random() < 0.5
-    box = _place(img, p.seed, p.main_view, height=0.62, cx=0.3 if left else 0.7, bottom=0.92)
+    box = _place(img, p, p.main_view, height=0.62, cx=0.3 if left else 0.7, bottom=0.92)
     n = int(r.integers(3, 5))
     tx = 0.58 * size if left else 0.05 * size
     for i in range(n):
@@ -599,7 +661,7 @@ def _comparison(p: Product, r: np.random.Generator, size: int) -> Image.Image:
     rh = (size * 0.95 - y_rows) / rows
     hl = _mix(p.body, (255, 255, 255), 0.75)
     d.rectangle((x0 + first, y_head, x0 + first + cw, size * 0.95), fill=hl)
-    _place(img, p.seed, p.main_view, height=0.24, cx=(x0 + first + cw / 2) / size, bottom=0.39, shadow=0)
+    _place(img, p, p.main_view, height=0.24, cx=(x0 + first + cw / 2) / size, bottom=0.39, shadow=0)
     for c in range(1, cols):
         cx = x0 + first + cw * (c + 0.5)
         gray = int(150 + 20 * c)
@@ -631,8 +693,8 @@ def _comparison(p: Product, r: np.random.Generator, size: int) -> Image.Image:
 
 def _dimensions(p: Product, r: np.random.Generator, size: int) -> Image.Image:
     img = Image.new("RGB", (size, size), (255, 255, 255))
-    view = -p.main_view * 0.5
-    box = _place(img, p.seed, view, height=0.7, cx=0.45, bottom=0.85, shadow=0)
+    view = _side_view(p.main_view)
+    box = _place(img, p, view, height=0.7, cx=0.45, bottom=0.85, shadow=0)
     d = ImageDraw.Draw(img)
     col = (60, 60, 60)
     w = max(2, size // 300)
@@ -656,6 +718,11 @@ def _dimensions(p: Product, r: np.random.Generator, size: int) -> Image.Image:
 # --------------------------------------------------------------------------------------------
 
 
+def _side_view(main_view: float) -> float:
+    """The yaw of the "side" shot: the other side of the object from MAIN."""
+    return max(-1.0, min(1.0, -main_view * 2.2))
+
+
 def variant_kind(variant: str) -> str:
     """What a slot shows: main, angle, side, front, left, back, lifestyle, infographic, ..."""
     kind = VARIANT_KINDS.get(variant.upper())
@@ -665,10 +732,10 @@ def variant_kind(variant: str) -> str:
 
 
 def _on_white(
-    seed: int, size: int, view: float, *, height: float, cx: float, bottom: float, angle: float
+    p: Product, size: int, view: float, *, height: float, cx: float, bottom: float, angle: float
 ) -> Image.Image:
     img = Image.new("RGB", (size, size), (255, 255, 255))
-    _place(img, seed, view, height=height, cx=cx, bottom=bottom, angle=angle)
+    _place(img, p, view, height=height, cx=cx, bottom=bottom, angle=angle)
     return img
 
 
@@ -679,12 +746,12 @@ def draw_variant(seed: int, variant: str, size: int = 1000) -> Image.Image:
     r = _rng(seed, "variant", variant.upper())
     v = p.main_view
     if kind == "main":
-        return _on_white(seed, size, v, height=p.fill, cx=0.5, bottom=0.5 + p.fill / 2 + 0.02, angle=0.0)
+        return _on_white(p, size, v, height=p.fill, cx=0.5, bottom=0.5 + p.fill / 2 + 0.02, angle=0.0)
     if kind == "angle":
         # Near-duplicate of MAIN: a second shot from almost the same place.
         sign = 1 if r.random() < 0.5 else -1
         return _on_white(
-            seed,
+            p,
             size,
             v + 0.1 * sign,
             height=float(r.uniform(0.74, 0.82)),
@@ -693,11 +760,11 @@ def draw_variant(seed: int, variant: str, size: int = 1000) -> Image.Image:
             angle=float(r.uniform(6, 10)) * sign,
         )
     if kind in ("side", "left", "front", "back"):
-        view = {"side": -v * 2.2, "left": -0.9, "front": 0.0, "back": v * 2.5}[kind]
-        return _on_white(seed, size, max(-1.0, min(1.0, view)), height=0.84, cx=0.5, bottom=0.94, angle=0.0)
+        view = {"side": _side_view(v), "left": -0.9, "front": 0.0, "back": v * 2.5}[kind]
+        return _on_white(p, size, max(-1.0, min(1.0, view)), height=0.84, cx=0.5, bottom=0.94, angle=0.0)
     if kind == "detail":
         img = Image.new("RGB", (size, size), (250, 250, 250))
-        _place(img, seed, v, height=2.1, cx=float(r.uniform(0.4, 0.6)), bottom=float(r.uniform(1.5, 1.8)),
+        _place(img, p, v, height=2.1, cx=float(r.uniform(0.4, 0.6)), bottom=float(r.uniform(1.5, 1.8)),
                shadow=0)  # fmt: skip
         return img
     if kind == "infographic":
@@ -706,7 +773,7 @@ def draw_variant(seed: int, variant: str, size: int = 1000) -> Image.Image:
         return _comparison(p, r, size)
     if kind == "dimensions":
         return _dimensions(p, r, size)
-    return _lifestyle(seed, r, size, v)
+    return _lifestyle(p, r, size, v)
 
 
 def draw_gallery(
@@ -720,25 +787,33 @@ def draw_negative(seed: int, kind: str, size: int = 1000, index: int = 0) -> Ima
     """An image of product ``seed`` that is NOT in its gallery, for measuring false accepts.
 
     ``new_scene``: the object in a lifestyle scene the gallery does not have. ``unseen_angle``: the
-    object on white from a yaw and tilt no gallery slot uses. ``index`` draws further examples.
+    object on white from a yaw and tilt no gallery slot uses. ``colour_variant``: the same design in
+    other colours, as a sibling ASIN's MAIN (grayscale hashes can hardly tell these apart).
+    ``index`` draws further examples.
     Other products are simply other seeds' galleries.
     """
     p = product_for_seed(seed)
     r = _rng(seed, "negative", kind, index)
     if kind == "new_scene":
-        return _lifestyle(seed, r, size, p.main_view)
+        return _lifestyle(p, r, size, p.main_view)
     if kind == "unseen_angle":
         # Tilted against PT01's direction and turned towards the front: a photo the gallery lacks.
         pt01 = _rng(seed, "variant", "PT01")
         sign = -1 if pt01.random() < 0.5 else 1
         view = p.main_view * float(r.uniform(-0.3, 0.3)) + 0.35 * (1 if r.random() < 0.5 else -1)
         return _on_white(
-            seed,
+            p,
             size,
             max(-1.0, min(1.0, view)),
             height=float(r.uniform(0.6, 0.75)),
             cx=0.5 + float(r.uniform(-0.08, 0.08)),
             bottom=float(r.uniform(0.85, 0.93)),
             angle=float(r.uniform(18, 30)) * sign,
+        )
+    if kind == "colour_variant":
+        # The same design in other colours, shot like MAIN: a sibling variation's listing.
+        q = product_for_seed(seed, colourway=1 + index)
+        return _on_white(
+            q, size, q.main_view, height=q.fill, cx=0.5, bottom=0.5 + q.fill / 2 + 0.02, angle=0.0
         )
     raise ValueError(f"unknown negative kind {kind!r}; expected one of {NEGATIVE_KINDS}")
