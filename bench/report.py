@@ -96,6 +96,7 @@ def main() -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # keep in step with stderr
     suffix = (
         "" if args.sightings == 1_000_000 and args.products == 50 else f"-{args.sightings}-{args.products}"
     )
