@@ -8,6 +8,8 @@ page that hands back the HTML, the ad images the browser received and element sc
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import logging
 import os
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, Response, Route
+from playwright.async_api import Browser, BrowserContext, CDPSession, Page, Playwright, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -86,14 +88,55 @@ def find_chromium(setting: str = "auto") -> Path:
 # --- loading pages like a shopper -------------------------------------------------------------------
 
 VIEWPORT = {"width": 1440, "height": 900}
-# Product pictures live under /images/I/; everything else that is heavy and not needed goes.
+# Product pictures live under /images/I/; everything else that is heavy and not needed goes. Blocking
+# is done by URL pattern inside Chromium (Network.setBlockedURLs): intercepting every request in
+# Python (page.route) costs a round trip per request and made pages slower, not faster.
 PRODUCT_IMAGE_RE = re.compile(r"/images/I/")
-BLOCKED_TYPES = frozenset({"font", "media", "websocket", "manifest", "texttrack", "eventsource"})
-TRACKER_RE = re.compile(
-    r"(/tracker/|/pixel|/beacon|fls-[a-z]+\.amazon|unagi(-[a-z]+)?\.amazon|/uedata|/csm/|"
-    r"/batch/1/OE/|/rd/uedata|doubleclick|google-analytics|googletagmanager|/1/events/)"
-)
+BLOCKED_URL_PATTERNS = (
+    # fonts and media
+    "*.woff2*", "*.woff?*", "*.woff", "*.ttf*", "*.otf*", "*.eot*",
+    "*.mp4*", "*.webm*", "*.m3u8*", "*.m4s*", "*.mp3*", "*/media/*",
+    # non-product pictures: sprites, logos, brand creatives, icons
+    "*/images/G/*", "*/images/S/*.jpg*", "*/images/S/*.png*", "*/images/S/*.gif*", "*/images/S/*.svg*",
+    "*.ico*",
+    # trackers and beacons
+    "*/tracker/*", "*/pixel*", "*/beacon*", "*fls-*.amazon.*", "*unagi*.amazon.*", "*/uedata*",
+    "*/1/events/*", "*/batch/1/OE/*", "*/csm/*", "*doubleclick.net*", "*google-analytics.com*",
+    "*googletagmanager.com*", "*amazon-adsystem.com*",
+)  # fmt: skip
 CAPTCHA_URL_RE = re.compile(r"/errors/validateCaptcha")
+IMAGE_WAIT_MS = 5_000
+
+# One round trip for the boxes of every ad tile to capture: the holder of the ASIN that contains the
+# image, else the image itself (units whose ASIN sits on no data-asin holder).
+_BOXES_JS = """
+(wanted) => wanted.map(([asin, imageId]) => {
+  const imgs = imageId
+    ? Array.from(document.querySelectorAll(`img[src*="${imageId}"], img[srcset*="${imageId}"]`))
+    : [];
+  let el = null;
+  for (const img of imgs) {
+    const holder = img.closest(`[data-asin="${asin}"]`);
+    if (holder) { el = holder; break; }
+  }
+  if (!el && !imageId) el = document.querySelector(`[data-asin="${asin}"]`);
+  if (!el && imgs.length) {
+    el = imgs[0].closest('[data-csa-c-asin], [data-component-type], li, div') || imgs[0];
+  }
+  if (!el) return null;
+  const r = el.getBoundingClientRect();
+  if (r.width < 2 || r.height < 2) return null;
+  return {x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height};
+})
+"""
+_IMAGES_DONE_JS = """
+(ids) => new Promise((resolve) => {
+  const pending = () => Array.from(document.images).filter(
+    (img) => ids.some((id) => (img.currentSrc || img.src).includes(id)) && !img.complete);
+  const check = () => { if (!pending().length) resolve(true); else setTimeout(check, 25); };
+  check();
+})
+"""
 
 
 def desktop_user_agent(browser_version: str) -> str:
@@ -119,24 +162,32 @@ class ShopperSettings:
 
 @dataclass(slots=True)
 class Visit:
-    """One page load in progress: what the browser received, while the page is still open."""
+    """One page load: the HTML as served, and access to what the browser received while it is open."""
 
     url: str
     page: Page
+    cdp: CDPSession
     status: int | None = None
     html: str = ""
     final_url: str = ""
     duration_ms: int = 0
+    received_bytes: int = 0
     images: dict[str, Response] = field(default_factory=dict)
-    _bytes: list[int] = field(default_factory=lambda: [0])
 
-    @property
-    def received_bytes(self) -> int:
-        """Bytes received over the network for this page so far (encoded, as on the wire)."""
-        return self._bytes[0]
+    async def wait_for_images(self, image_ids: list[str]) -> None:
+        """Wait (briefly) until the ad images with these ids have arrived."""
+        if not image_ids:
+            return
+        try:
+            await asyncio.wait_for(self.page.evaluate(_IMAGES_DONE_JS, image_ids), IMAGE_WAIT_MS / 1000)
+        except (PlaywrightError, TimeoutError):
+            log.debug("%s: ad images still loading after %d ms", self.url, IMAGE_WAIT_MS)
 
     async def image_bytes(self, image_url: str | None, image_id: str | None) -> bytes | None:
-        """The bytes of an ad image as the browser received them (no second request)."""
+        """The bytes of an ad image as the browser received them (no second request).
+
+        Matched by image id: at other pixel densities the browser picks a ``srcset`` rendition.
+        """
         candidates: list[Response] = []
         if image_url and image_url in self.images:
             candidates.append(self.images[image_url])
@@ -150,34 +201,41 @@ class Visit:
                 log.debug("image body of %s unavailable: %s", response.url, exc)
         return None
 
-    async def screenshot_ad(self, asin: str, image_id: str | None) -> bytes | None:
-        """An element screenshot of the ad tile of ``asin`` whose image is ``image_id``: the evidence."""
-        page = self.page
-        holders = page.locator(f'[data-asin="{asin}"]')
-        if image_id:
-            with_image = holders.filter(has=page.locator(f'img[src*="{image_id}"]'))
-            if await with_image.count():
-                holders = with_image
-        elif not await holders.count():
-            return None
-        if not await holders.count() and image_id:
-            # Units whose ASIN sits on no data-asin holder (Sponsored Brands video): the image itself.
-            holders = page.locator(f'img[src*="{image_id}"]')
-        if not await holders.count():
-            return None
+    async def screenshot_ads(self, ads: list[tuple[str, str | None]]) -> list[bytes | None]:
+        """Screenshots of the ad tiles of ``(asin, image_id)`` pairs: the evidence, one per pair."""
+        if not ads:
+            return []
         try:
-            return await holders.first.screenshot(timeout=5_000, animations="disabled")
+            boxes: list[dict[str, float] | None] = await self.page.evaluate(_BOXES_JS, [list(a) for a in ads])
         except PlaywrightError as exc:
-            log.debug("screenshot of %s failed: %s", asin, exc)
-            return None
+            log.debug("ad boxes of %s unavailable: %s", self.url, exc)
+            return [None] * len(ads)
+        shots: list[bytes | None] = []
+        for box in boxes:
+            if box is None:
+                shots.append(None)
+                continue
+            try:
+                shot = await self.cdp.send(
+                    "Page.captureScreenshot",
+                    {"format": "png", "clip": {**box, "scale": 1}, "captureBeyondViewport": True},
+                )
+                shots.append(base64.b64decode(shot["data"]))
+            except PlaywrightError as exc:
+                log.debug("screenshot on %s failed: %s", self.url, exc)
+                shots.append(None)
+        return shots
 
 
 class Shopper:
-    """One browser context that loads pages like a person would."""
+    """One browser context with one tab that loads pages like a person would."""
 
     def __init__(self, context: BrowserContext, settings: ShopperSettings) -> None:
         self.context = context
         self.settings = settings
+        self._page: Page | None = None
+        self._cdp: CDPSession | None = None
+        self._visit: Visit | None = None
 
     @classmethod
     async def open(cls, browser: Browser, settings: ShopperSettings) -> Shopper:
@@ -200,58 +258,71 @@ class Shopper:
         except PlaywrightError as exc:
             raise BrowserError(f"cannot open a browser context: {exc}") from None
         context.set_default_timeout(settings.timeout_s * 1000)
-        if settings.block_resources:
-            await context.route("**/*", _block_unneeded)
         return cls(context, settings)
 
     async def close(self) -> None:
         with suppress(PlaywrightError):
             await self.context.close()
 
-    @asynccontextmanager
-    async def visit(self, url: str) -> AsyncIterator[Visit]:
-        """Load ``url``; the page stays open inside the ``with`` for images and screenshots."""
+    async def _tab(self) -> tuple[Page, CDPSession]:
+        """The shopper's tab, opened once: listeners and URL blocking are set up one time."""
+        if self._page is not None and self._cdp is not None and not self._page.is_closed():
+            return self._page, self._cdp
         page = await self.context.new_page()
-        visit = Visit(url=url, page=page)
-        counter = visit._bytes
         cdp = await self.context.new_cdp_session(page)
 
         def finished(event: dict[str, Any]) -> None:
-            counter[0] += int(event.get("encodedDataLength", 0))
+            if self._visit is not None:
+                self._visit.received_bytes += int(event.get("encodedDataLength", 0))
+
+        def on_response(response: Response) -> None:
+            if (
+                self._visit is not None
+                and response.request.resource_type == "image"
+                and PRODUCT_IMAGE_RE.search(response.url)
+            ):
+                self._visit.images[response.url] = response
 
         cdp.on("Network.loadingFinished", finished)
         await cdp.send("Network.enable")
-
-        def on_response(response: Response) -> None:
-            if response.request.resource_type == "image" and PRODUCT_IMAGE_RE.search(response.url):
-                visit.images[response.url] = response
-
+        if self.settings.block_resources:
+            await cdp.send("Network.setBlockedURLs", {"urls": list(BLOCKED_URL_PATTERNS)})
         page.on("response", on_response)
+        self._page, self._cdp = page, cdp
+        return page, cdp
+
+    async def _reset_tab(self) -> None:
+        page, self._page, self._cdp = self._page, None, None
+        if page is not None:
+            with suppress(PlaywrightError):
+                await page.close()
+
+    @asynccontextmanager
+    async def visit(self, url: str) -> AsyncIterator[Visit]:
+        """Load ``url`` in the shopper's tab; inside the ``with`` its images and screenshots are at hand."""
+        page, cdp = await self._tab()
+        visit = Visit(url=url, page=page, cdp=cdp)
+        self._visit = visit
         started = time.perf_counter()
         try:
             try:
                 response = await page.goto(url, wait_until="domcontentloaded")
             except PlaywrightTimeout:
+                await self._reset_tab()  # the tab is still busy with the page that did not come
                 raise PageLoadTimeoutError(f"{url}: no answer in {self.settings.timeout_s:.0f} s") from None
             except PlaywrightError as exc:
-                if "Target" in str(exc) and "closed" in str(exc):
+                await self._reset_tab()
+                if "closed" in str(exc):
                     raise
                 raise BrowserError(f"{url}: {_first_line(exc)}") from None
             await _accept_cookie_banner(page)
-            try:
-                await page.wait_for_load_state("load", timeout=min(10_000, self.settings.timeout_s * 1000))
-            except PlaywrightTimeout:
-                log.debug("%s: load event late; going on with what arrived", url)
             visit.status = response.status if response else None
             visit.final_url = page.url
             visit.html = await _page_html(page, response)
             visit.duration_ms = int((time.perf_counter() - started) * 1000)
             yield visit
         finally:
-            with suppress(PlaywrightError):
-                await cdp.detach()
-            with suppress(PlaywrightError):
-                await page.close()
+            self._visit = None
 
     async def set_delivery_location(self, base_url: str, postal_code: str, state_file: Path) -> bool:
         """Set the delivery postal code through Amazon's location popover and keep the browser state.
@@ -291,20 +362,6 @@ class Shopper:
             return False
         finally:
             await page.close()
-
-
-async def _block_unneeded(route: Route) -> None:
-    request = route.request
-    kind = request.resource_type
-    url = request.url
-    if (
-        kind in BLOCKED_TYPES
-        or (kind == "image" and not PRODUCT_IMAGE_RE.search(url))
-        or ((kind in ("script", "xhr", "fetch", "ping", "other")) and TRACKER_RE.search(url))
-    ):
-        await route.abort()
-    else:
-        await route.continue_()
 
 
 async def _accept_cookie_banner(page: Page) -> None:

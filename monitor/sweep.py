@@ -361,16 +361,12 @@ class SweepRunner:
             page = parse_search(visit.html, visit.final_url or url)
             kind = _kind(page, visit)
             captures: list[Capture] = []
-            if kind == "search":
-                for ad in page.ads:
-                    if ad.asin in own:
-                        captures.append(
-                            Capture(
-                                ad,
-                                await visit.image_bytes(ad.image_url, ad.image_id),
-                                await visit.screenshot_ad(ad.asin, ad.image_id),
-                            )
-                        )
+            mine = [ad for ad in page.ads if ad.asin in own] if kind == "search" else []
+            if mine:
+                await visit.wait_for_images([ad.image_id for ad in mine if ad.image_id])
+                shots = await visit.screenshot_ads([(ad.asin, ad.image_id) for ad in mine])
+                for ad, shot in zip(mine, shots, strict=True):
+                    captures.append(Capture(ad, await visit.image_bytes(ad.image_url, ad.image_id), shot))
             received = visit.received_bytes
             duration = visit.duration_ms
             status_code = visit.status
