@@ -253,10 +253,9 @@ def growth(store: Storefront, keywords: list[str], folder: Path) -> None:
         f"status {summary.status}"
     )
     if first and last:
-        print(f"  PSS pages 1-100:   median {statistics.median(first):.0f} MB, max {max(first):.0f} MB")
-        print(
-            f"  PSS pages {total - 99}-{total}: median {statistics.median(last):.0f} MB, max {max(last):.0f} MB"
-        )
+        print(f"  PSS {'pages 1-100:':<16} median {statistics.median(first):.0f} MB, max {max(first):.0f} MB")
+        tail = f"pages {total - 99}-{total}:"
+        print(f"  PSS {tail:<16} median {statistics.median(last):.0f} MB, max {max(last):.0f} MB")
         print(f"  growth of the median: {statistics.median(last) - statistics.median(first):+.0f} MB")
 
 

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from monitor.config import Config, load_config
 from monitor.errors import MonitorError, UsageError
@@ -41,8 +42,15 @@ app.add_typer(gallery_app, name="gallery")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(db_app, name="db")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class PlainTable(Table):
+    """A rich Table whose cells are plain text: scraped text is never read as markup."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(*(Text(str(r)) if isinstance(r, str) else r for r in renderables), **kwargs)
 
 
 class State:
@@ -124,7 +132,9 @@ def init(
         raise UsageError(f"{target} exists; pass --force to overwrite it")
     directory.mkdir(parents=True, exist_ok=True)
     target.write_text((TEMPLATES / "ismon.example.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    out.print(f"wrote {target}: edit the marketplaces, products and email, then run `ismon check`")
+    out.print(
+        f"wrote {escape(str(target))}: edit the marketplaces, products and email, then run `ismon check`"
+    )
 
 
 @app.command()
@@ -137,7 +147,7 @@ def check() -> None:
     failed = False
     for name, ok, detail in results:
         mark = "[green]ok[/]" if ok else "[red]FAIL[/]"
-        out.print(f"{mark:>14}  {name}: {detail}")
+        out.print(f"{mark:>14}  {name}: {escape(detail)}")
         failed |= not ok
     if failed:
         raise typer.Exit(1)
@@ -174,10 +184,10 @@ def gallery_refresh(
     for result in results:
         if result.ok:
             note = " (MAIN changed)" if result.main_changed else (" (updated)" if result.changed else "")
-            out.print(f"{result.marketplace} {result.asin}: {' '.join(result.variants)}{note}")
+            out.print(Text(f"{result.marketplace} {result.asin}: {' '.join(result.variants)}{note}"))
         else:
             failed += 1
-            err.print(f"[red]{result.marketplace} {result.asin}: {result.error}[/]")
+            err.print(Text(f"{result.marketplace} {result.asin}: {result.error}", style="red"))
     if failed:
         raise typer.Exit(1)
 
@@ -198,7 +208,7 @@ def gallery_show(asin: str) -> None:
         for product in products:
             assert product.id is not None
             rows = store.current_gallery(session, product.id)
-            table = Table(title=f"{product.asin} {product.name}")
+            table = PlainTable(title=f"{product.asin} {product.name}")
             for column in ("slot", "variant", "image ids", "fetched", "file"):
                 table.add_column(column)
             for row in rows:
@@ -258,7 +268,7 @@ def _flush_after(config: Config, engine: Any) -> None:
     try:
         result = flush_configured(engine, config, os.environ, utcnow())
     except MonitorError as exc:
-        err.print(f"[yellow]alerts kept in the outbox: {exc}[/]")
+        err.print(Text(f"alerts kept in the outbox: {exc}", style="yellow"))
         return
     if result.sent or result.pending:
         err.print(f"alerts: {result.sent} sent, {result.pending} pending")
@@ -274,7 +284,7 @@ def _print_summary(summary: Any) -> None:
         f"{summary.failures} failures, {summary.skipped} skipped, {summary.seconds:.1f} s"
     )
     for line in summary.errors[:10]:
-        err.print(f"  [red]{line}[/]")
+        err.print(Text(f"  {line}", style="red"))
     if len(summary.errors) > 10:
         err.print(f"  ... and {len(summary.errors) - 10} more")
 
@@ -324,7 +334,7 @@ def history(
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
         return
-    table = Table()
+    table = PlainTable()
     for column in ("seen", "mkt", "keyword", "asin", "unit", "pos", "verdict", "variant", "dist", "status"):
         table.add_column(column, overflow="fold")
     for row in data:
@@ -356,7 +366,7 @@ def report(
     engine = _engine(config)
     target = out_dir or config.data_dir / "report"
     summary = build_report(engine, config, BlobStore(config.data_dir), target, utcnow())
-    out.print(f"report written: {summary.index}")
+    out.print(Text(f"report written: {summary.index}"))
 
 
 # --- alerts ---------------------------------------------------------------------------------------
@@ -373,7 +383,7 @@ def alerts_list() -> None:
     engine = _engine(config)
     with Session(engine) as session:
         rows = list_outbox(session)
-    table = Table()
+    table = PlainTable()
     for column in ("id", "created", "status", "attempts", "subject", "last error"):
         table.add_column(column, overflow="fold")
     for row in rows:
@@ -398,7 +408,7 @@ def alerts_flush() -> None:
     result = flush_configured(engine, config, os.environ, utcnow())
     out.print(f"{result.sent} sent, {result.pending} pending, {result.failed} failed")
     for line in result.errors:
-        err.print(f"  [red]{line}[/]")
+        err.print(Text(f"  {line}", style="red"))
     if result.pending or result.failed:
         raise typer.Exit(1)
 
@@ -417,7 +427,7 @@ def alerts_preview(
     engine = _engine(config)
     target = out_file or config.data_dir / "alert-preview.html"
     path = preview_latest(engine, config, BlobStore(config.data_dir), target, utcnow())
-    out.print(f"preview written: {path}")
+    out.print(Text(f"preview written: {path}"))
 
 
 # --- offline tools --------------------------------------------------------------------------------
@@ -440,12 +450,12 @@ def inspect(
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return
-    out.print(f"[bold]{file}[/]: {result['kind']} page")
+    out.print(Text(f"{file}: {result['kind']} page", style="bold"))
     if result.get("asin"):
         out.print(f"ASIN {result['asin']}")
     ads: list[dict[str, Any]] = result.get("ads", [])  # type: ignore[assignment]
     if ads:
-        table = Table(title=f"{len(ads)} ads")
+        table = PlainTable(title=f"{len(ads)} ads")
         for column in ("asin", "unit", "placement", "position", "image id"):
             table.add_column(column)
         for ad in ads:
@@ -459,7 +469,7 @@ def inspect(
         out.print(table)
     organic: list[dict[str, Any]] = result.get("organic", [])  # type: ignore[assignment]
     if organic:
-        table = Table(title=f"{len(organic)} organic results")
+        table = PlainTable(title=f"{len(organic)} organic results")
         for column in ("asin", "position", "image id"):
             table.add_column(column)
         for item in organic:
@@ -467,7 +477,7 @@ def inspect(
         out.print(table)
     slots: list[dict[str, Any]] = result.get("gallery", [])  # type: ignore[assignment]
     if slots:
-        table = Table(title=f"gallery: {len(slots)} images")
+        table = PlainTable(title=f"gallery: {len(slots)} images")
         for column in ("variant", "image ids", "url"):
             table.add_column(column, overflow="fold")
         for slot in slots:
@@ -494,7 +504,7 @@ def identify(
             continue
         if "error" in line:
             failed = True
-            err.print(f"[red]{line['image']}: {line['error']}[/]")
+            err.print(Text(f"{line['image']}: {line['error']}", style="red"))
             continue
         extra = (
             f" (runner-up {line['runner_up']} at {line['runner_up_distance']:.3f})"
@@ -504,7 +514,7 @@ def identify(
         variant = line["variant"] or "-"
         distance = line["distance"]
         shown = f"{distance:.3f}" if isinstance(distance, float) else "-"
-        out.print(f"{line['image']}: {line['verdict']} {variant} distance {shown}{extra}")
+        out.print(Text(f"{line['image']}: {line['verdict']} {variant} distance {shown}{extra}"))
     if failed:
         raise typer.Exit(1)
 
@@ -518,7 +528,7 @@ def demo(
     """The whole pipeline against the built-in simulated storefront, on this machine."""
     from monitor.demo import run_demo
 
-    result = run_demo(directory.resolve(), clock=utcnow, say=out.print)
+    result = run_demo(directory.resolve(), clock=utcnow, say=lambda line: out.print(Text(line)))
     raise typer.Exit(0 if result else 1)
 
 
