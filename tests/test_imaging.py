@@ -27,6 +27,7 @@ from monitor.imaging.fingerprint import (
     fingerprint_gallery_image,
     load_image,
     phash_bits,
+    small_gray,
 )
 from monitor.imaging.match import (
     AMBIGUITY_MARGIN,
@@ -227,10 +228,19 @@ def test_identification_is_a_value() -> None:
 
 
 def test_hashes_agree_with_imagehash(gallery: list[tuple[str, Image.Image]]) -> None:
-    for _, im in gallery[:4]:
+    for _, im in gallery[:5]:
         gray = im.convert("L").resize((256, 256))
         assert np.array_equal(phash_bits(gray), imagehash.phash(gray, hash_size=16).hash)
         assert np.array_equal(dhash_bits(gray), imagehash.dhash(gray, hash_size=16).hash)
+        # What a fingerprint stores: both hashes of the 64x64 pre-resize, pHash first.
+        small = small_gray(gray)
+        ref = np.concatenate(
+            [imagehash.phash(small, 16).hash.ravel(), imagehash.dhash(small, 16).hash.ravel()]
+        )
+        fp = fingerprint_ad_image(gray)  # 256 px: hashed as it is
+        assert fp.renderings[0] == "as_is"
+        got = np.unpackbits(np.frombuffer(fp.hashes[:64], np.uint8)).astype(bool)
+        assert np.array_equal(got, ref)
 
 
 def test_fingerprint_round_trips_compactly(gallery: list[tuple[str, Image.Image]]) -> None:
@@ -330,6 +340,10 @@ def test_decodes_cmyk_alpha_palette_gif_webp_avif(
         img = load_image(encode(main, fmt, quality=70))
         assert img.mode == "RGB"
         assert identify(index, fingerprint_ad_image(img), None).variant == "MAIN", fmt
+
+    # A corrupt EXIF block makes Pillow warn; the warning must not escape (pytest makes it an error).
+    bad_exif = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06"
+    assert load_image(encode(main, "JPEG", exif=bad_exif)).size == main.size
 
     sixteen = Image.fromarray(np.asarray(main.convert("L"), np.uint16) * 257)
     assert sixteen.mode.startswith("I;16")

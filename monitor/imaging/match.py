@@ -32,7 +32,7 @@ AMBIGUITY_MARGIN = 0.03
 # An image-id match whose hash distance exceeds this is flagged: the id mapping no longer holds.
 ID_MISMATCH_DISTANCE = 0.30
 # MultiIndex: coarse rows (about one variant each) kept for the exact 512-bit comparison.
-COARSE_CANDIDATES = 2048
+COARSE_CANDIDATES = 512
 
 _WORDS = HASH_BYTES // 8  # 8 words of 64 bits per rendering
 _PHASH_WORDS = _WORDS // 2
@@ -276,7 +276,9 @@ class MultiIndex:
         # The cutoff that keeps about COARSE_CANDIDATES coarse rows, from a 65-bin histogram.
         counts = np.cumsum(np.bincount(coarse, minlength=65))
         cutoff = int(np.searchsorted(counts, COARSE_CANDIDATES))
-        entries = np.unique(self._coarse_owner[coarse <= cutoff])
+        mark = np.zeros(len(self._variants), dtype=np.bool_)
+        mark[self._coarse_owner[coarse <= cutoff]] = True
+        entries = np.flatnonzero(mark)
         starts, ends = self._starts[entries], self._ends[entries]
         lengths = ends - starts
         # Every row of the candidate entries: start + 0..length-1, without a Python loop.
