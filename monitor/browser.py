@@ -224,9 +224,18 @@ class Visit:
             bottom = max(b["y"] + b["height"] for _, b in band)
             clip = {"x": left, "y": top, "width": right - left, "height": bottom - top, "scale": 1}
             try:
+                # Scrolling the band into view is cheaper than captureBeyondViewport, which resizes
+                # the viewport (two relayouts) for every capture; and it is what a shopper does.
+                await self.page.evaluate("y => window.scrollTo(0, Math.max(0, y - 40))", top)
                 shot = await self.cdp.send(
                     "Page.captureScreenshot",
-                    {"format": "png", "optimizeForSpeed": True, "clip": clip, "captureBeyondViewport": True},
+                    {
+                        "format": "png",
+                        "optimizeForSpeed": True,
+                        "clip": clip,
+                        # only a single tile taller than the window needs the expensive way
+                        "captureBeyondViewport": bottom - top > VIEWPORT["height"] - 40,
+                    },
                 )
             except PlaywrightError as exc:
                 log.debug("screenshot on %s failed: %s", self.url, exc)
@@ -243,7 +252,7 @@ class Visit:
 
 
 Box = dict[str, float]
-BAND_MAX_HEIGHT = 1600  # px; a taller union is split so a capture never grows into the whole page
+BAND_MAX_HEIGHT = 800  # px: a band fits the 900 px viewport, so it is captured without resizing
 
 
 def _bands(boxes: list[tuple[int, Box]]) -> list[list[tuple[int, Box]]]:
@@ -421,6 +430,13 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
 
 
+CHROMIUM_ARGS = (
+    "--disable-blink-features=AutomationControlled",  # no navigator.webdriver
+    "--disable-gpu",
+    "--disable-quic",
+)
+
+
 async def launch(playwright: Playwright, executable: str = "auto", *, headless: bool = True) -> Browser:
     """Start Chromium through Playwright with the binary ``find_chromium`` picks."""
     path = find_chromium(executable)
@@ -428,7 +444,7 @@ async def launch(playwright: Playwright, executable: str = "auto", *, headless: 
         return await playwright.chromium.launch(
             executable_path=str(path),
             headless=headless,
-            args=["--disable-blink-features=AutomationControlled", "--disable-gpu", "--disable-quic"],
+            args=[*CHROMIUM_ARGS, *os.environ.get("ISMON_CHROMIUM_ARGS", "").split()],
         )
     except PlaywrightError as exc:
         raise BrowserError(f"cannot start {path}: {_first_line(exc)}") from None

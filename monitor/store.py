@@ -109,3 +109,22 @@ def pending_outbox_count(session: Session) -> int:
 def last_sweep(session: Session) -> models.SweepRun | None:
     stmt = select(models.SweepRun).order_by(col(models.SweepRun.started_at).desc()).limit(1)
     return session.exec(stmt).first()
+
+
+def recent_screenshots(
+    session: Session, marketplace: str, keyword: str, since: datetime
+) -> dict[tuple[str, str, str | None], str]:
+    """The newest evidence screenshot since ``since`` per (asin, unit, image id) for one search."""
+    stmt = (
+        select(models.Sighting)
+        .where(models.Sighting.marketplace == marketplace)
+        .where(models.Sighting.keyword == keyword)
+        .where(col(models.Sighting.seen_at) >= since)
+        .where(col(models.Sighting.screenshot_sha256).is_not(None))
+        .order_by(col(models.Sighting.seen_at))
+    )
+    found: dict[tuple[str, str, str | None], str] = {}
+    for row in session.exec(stmt):
+        assert row.screenshot_sha256 is not None
+        found[(row.asin, row.unit, row.image_id)] = row.screenshot_sha256
+    return found

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote_plus
 
 import httpx
@@ -66,6 +66,7 @@ class Capture:
     ad: AdUnit
     image: bytes | None
     screenshot: bytes | None
+    screenshot_sha: str | None = None  # an earlier screenshot of the same image in the same unit
 
 
 @dataclass(slots=True)
@@ -364,9 +365,20 @@ class SweepRunner:
             mine = [ad for ad in page.ads if ad.asin in own] if kind == "search" else []
             if mine:
                 await visit.wait_for_images([ad.image_id for ad in mine if ad.image_id])
-                shots = await visit.screenshot_ads([(ad.asin, ad.image_id) for ad in mine])
-                for ad, shot in zip(mine, shots, strict=True):
-                    captures.append(Capture(ad, await visit.image_bytes(ad.image_url, ad.image_id), shot))
+                earlier = self._earlier_screenshots(task)
+                fresh = [ad for ad in mine if (ad.asin, ad.unit, ad.image_id) not in earlier]
+                shots = dict(
+                    zip(
+                        fresh,
+                        await visit.screenshot_ads([(ad.asin, ad.image_id) for ad in fresh]),
+                        strict=True,
+                    )
+                )
+                for ad in mine:
+                    image = await visit.image_bytes(ad.image_url, ad.image_id)
+                    captures.append(
+                        Capture(ad, image, shots.get(ad), earlier.get((ad.asin, ad.unit, ad.image_id)))
+                    )
             received = visit.received_bytes
             duration = visit.duration_ms
             status_code = visit.status
@@ -382,6 +394,16 @@ class SweepRunner:
             self.backed_off.add(task.marketplace)
             log.warning(
                 "%s: captcha; backing off this marketplace for the rest of the sweep", task.marketplace
+            )
+
+    def _earlier_screenshots(self, task: Task) -> dict[tuple[str, str, str | None], str]:
+        """Screenshots recent enough to stand for this visit's unchanged ads (repeats cost nothing)."""
+        hours = self.config.sweep.screenshot_every_hours
+        if hours <= 0:
+            return {}
+        with Session(self.engine) as session:
+            return store.recent_screenshots(
+                session, task.marketplace, task.keyword, self.clock() - timedelta(hours=hours)
             )
 
     def _identify(self, product: store.ProductRef, capture: Capture) -> Identification:
@@ -450,7 +472,9 @@ class SweepRunner:
                     image_id=capture.ad.image_id,
                     image_sha256=self.blobs.put("images", capture.image) if capture.image else None,
                     screenshot_sha256=(
-                        self.blobs.put("screenshots", capture.screenshot) if capture.screenshot else None
+                        self.blobs.put("screenshots", capture.screenshot)
+                        if capture.screenshot
+                        else capture.screenshot_sha
                     ),
                     verdict=found.verdict,
                     variant=found.variant,

@@ -163,6 +163,15 @@ def test_imagesmith_swap_between_sweeps_is_an_event(setup: tuple[Config, Engine]
     assert ("main_replaced", CHAIR, "camping chair", "PT02") in kinds
     assert ("main_restored", CHAIR, "folding chair", "MAIN") in kinds
 
+    # Evidence: the changed ads got new screenshots; an unchanged ad keeps pointing at its first one.
+    first, second = {}, {}
+    for s in sightings(engine):
+        (first if s.visit_id <= 3 else second)[(s.asin, s.keyword, s.unit)] = s.screenshot_sha256
+    assert second[(CHAIR, "camping chair", "grid")] != first[(CHAIR, "camping chair", "grid")]
+    assert second[(CHAIR, "folding chair", "grid")] != first[(CHAIR, "folding chair", "grid")]
+    assert second[(TABLE, "camping chair", "carousel")] == first[(TABLE, "camping chair", "carousel")]
+    assert all(second.values())
+
 
 def test_a_captcha_is_recorded_and_backs_off_the_marketplace(
     tmp_path: Path, store: Storefront, chromium_path: str
