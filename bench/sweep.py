@@ -328,14 +328,16 @@ def main() -> int:
             for r in results:
                 print(
                     f"{r.name:40} {r.per_minute:8.1f} {r.per_minute / plain.per_minute:8.2f} "
-                    f"{r.peak_mb:8.0f} {r.bytes_per_page / 1024:8.1f} {r.bytes_per_page / plain.bytes_per_page:8.2f}"
+                    f"{r.peak_mb:8.0f} {r.bytes_per_page / 1024:8.1f} "
+                    f"{r.bytes_per_page / plain.bytes_per_page:8.2f}"
                 )
             print(
                 "targets: >= 2.00x plain kw/min, <= 0.50x plain bytes/page, <= 700 MB peak at concurrency 2\n"
                 "first sweep: every ad is new and photographed; repeat: the same ads again, evidence reused"
             )
             print(
-                "(peak MB: PSS of the client's whole process tree, browser included; the storefront runs apart)"
+                "(peak MB: PSS of the client's whole process tree, browser included; "
+                "the storefront runs apart)"
             )
             if not args.quick:
                 folder = Path(tmp) / "long"
