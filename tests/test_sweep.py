@@ -299,3 +299,33 @@ def test_the_delivery_location_is_set_once_and_kept(
     assert len(changes) == 1
     searches = [r for r in store.requests if r.path.startswith("/s?")]
     assert searches and all(r.cookies.get("glow-zip") == "98101" for r in searches)
+
+
+def test_a_changed_listing_main_is_recorded_as_an_event(
+    setup: tuple[Config, Engine], store: Storefront
+) -> None:
+    config, engine = setup
+    first = refresh_galleries(config, engine, clock=clock)
+    assert [r.ok for r in first] == [True, True]
+    assert first[0].variants[0] == "MAIN" and len(first[0].variants) == 7
+    unchanged = refresh_galleries(config, engine, clock=clock)
+    assert not any(r.changed for r in unchanged)
+
+    store.set_scenario(replace(scenario(), main_override={CHAIR: "777"}))
+    second = refresh_galleries(config, engine, clock=clock, asins=[CHAIR])
+    assert len(second) == 1 and second[0].main_changed
+    with Session(engine) as session:
+        events = session.exec(select(models.Event).where(models.Event.kind == "listing_main_changed")).all()
+        retired = session.exec(
+            select(models.GalleryImage).where(col(models.GalleryImage.retired_at).is_not(None))
+        ).all()
+    assert [(e.asin, e.marketplace) for e in events] == [(CHAIR, "us")]
+    assert len(retired) == 7
+
+    # The sweep identifies against the new gallery: the ad now shows the new MAIN.
+    summary = run_sweep(
+        config, engine, clock=clock, options=SweepOptions(keywords=frozenset({"camping chair"}))
+    )
+    assert summary.status == "ok"
+    latest = [s for s in sightings(engine) if s.asin == CHAIR]
+    assert latest and latest[-1].verdict == "match" and latest[-1].variant == "MAIN"
