@@ -24,12 +24,12 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from monitor import paths
 from monitor.changes import (
     BLOCKED,
     IMAGE_KINDS,
@@ -47,7 +47,7 @@ from monitor.files import sniff_extension
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
+TEMPLATES = paths.TEMPLATES / "email"
 SUBJECT_MAX = 180
 # Inline images per email, before base64: a big digest stays under the 10 MB many servers accept.
 INLINE_BUDGET = 7_000_000
