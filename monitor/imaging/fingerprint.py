@@ -34,9 +34,17 @@ _PHASH_INPUT = HASH_SIZE * 4  # imagehash's highfreq_factor=4: pHash is the DCT 
 HASH_BYTES = 2 * HASH_SIZE * HASH_SIZE // 8  # 64 bytes per rendering: pHash then dHash
 HASH_BITS = HASH_BYTES * 8
 
-# Long side of the grayscale working image every rendering is cut from (images over 1.5 times this
-# are reduced first). Ads arrive at 218-320 px and hashes look at 64x64: more detail only costs time.
-WORK_SIZE = 256
+# Long side of the grayscale working image a gallery image's renderings are cut from: a whole-factor
+# box reduction keeps it between this and twice this. Hashes look at 64x64: more only costs time.
+WORK_SIZE = 128
+# The same for ads, which have ten renderings and must cost ~1 ms (a 320 px ad becomes 160 px).
+AD_WORK_SIZE = 128
+# The pre-resize of each rendering to 64x64. Bilinear (a triangle filter when shrinking) is 3x faster
+# than Lanczos here and measured no worse in bench/identify.py; imagehash's own steps follow it.
+_PRE_RESIZE = Image.Resampling.BILINEAR
+# Off-centre crops: the ad side also cuts this fraction off one side, or two adjacent sides, so a
+# crop Amazon did not centre lines up with a centred gallery zoom (a 1.25 % shift alone costs ~0.15).
+AD_SHIFT = 0.03
 
 # Gray levels below white that still count as background when trimming. JPEG at quality 60 rings
 # up to ~15 levels next to edges; 24 keeps that out of the content box without eating pale products.
@@ -56,6 +64,7 @@ _FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "BMP", "TIFF")  # JPEG covers 
 # Rendering names and their one-byte codes in ``Fingerprint.to_bytes``. Append only: stored data.
 RENDERINGS: tuple[str, ...] = (
     "as_is", "pad", "crop", "trim", "zoom3", "zoom6", "zoom9", "zoom12", "crop_zoom6",
+    "shift_l", "shift_r", "shift_t", "shift_b", "shift_lt", "shift_rt", "shift_lb", "shift_rb",
 )  # fmt: skip
 _CODE = {name: i for i, name in enumerate(RENDERINGS)}
 _FORMAT_VERSION = 1
@@ -209,25 +218,26 @@ def dhash_bits(gray: Image.Image) -> NDArray[np.bool_]:
 
 def small_gray(gray: Image.Image) -> Image.Image:
     """The 64x64 grayscale image both hashes of a rendering are computed from."""
-    return gray.resize((_PHASH_INPUT, _PHASH_INPUT), Image.Resampling.LANCZOS)
+    return gray.resize((_PHASH_INPUT, _PHASH_INPUT), _PRE_RESIZE)
 
 
-def _hash(gray: Image.Image) -> bytes:
-    # One resize from the rendering; both hashes are imagehash's on this small image (the pHash
-    # resize is then a no-op, the dHash one 64 -> 17x16): ~0.15 ms instead of ~0.6 ms.
-    small = small_gray(gray)
+Box = tuple[float, float, float, float]
+
+
+def _hash(gray: Image.Image, box: Box | None = None) -> bytes:
+    # One resize from the rendering (``box``: the region, sub-pixel) to 64x64; both hashes are
+    # imagehash's on that small image (the pHash resize is then a no-op, the dHash one 64 -> 17x16).
+    small = gray.resize((_PHASH_INPUT, _PHASH_INPUT), _PRE_RESIZE, box=box)
     return np.packbits(phash_bits(small)).tobytes() + np.packbits(dhash_bits(small)).tobytes()
 
 
-def _work_gray(img: Image.Image) -> Image.Image:
-    """Grayscale, long side at most WORK_SIZE: what every rendering is cut from."""
+def _gray(img: Image.Image, limit: int) -> Image.Image:
+    """Grayscale, box-reduced by a whole factor while the long side stays at least ``limit``."""
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         img = _to_rgb(img)
     gray = img if img.mode == "L" else img.convert("L")
-    if max(gray.size) > WORK_SIZE * 3 // 2:  # a 320 px ad is hashed as it is
-        gray = gray.copy() if gray is img else gray
-        gray.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    return gray
+    factor = max(gray.size) // limit
+    return gray.reduce(factor) if factor >= 2 else gray
 
 
 def content_box(gray: Image.Image) -> tuple[int, int, int, int] | None:
@@ -241,7 +251,7 @@ def content_box(gray: Image.Image) -> tuple[int, int, int, int] | None:
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
-def _trimmed(gray: Image.Image) -> Image.Image | None:
+def _trim_box(gray: Image.Image) -> Box | None:
     box = content_box(gray)
     if box is None:
         return None
@@ -249,13 +259,19 @@ def _trimmed(gray: Image.Image) -> Image.Image | None:
     bw, bh = box[2] - box[0], box[3] - box[1]
     if bw < 4 or bh < 4 or (bw >= w - 2 and bh >= h - 2):
         return None  # blank, a speck, or no white margin: nothing to trim
-    return gray.crop(box)
+    return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
 
 
-def _centre_crop(gray: Image.Image, cut: float) -> Image.Image:
-    w, h = gray.size
-    dx, dy = round(w * cut / 2), round(h * cut / 2)
-    return gray.crop((dx, dy, w - dx, h - dy))
+def _zoom_box(box: Box, cut: float) -> Box:
+    """``box`` with ``cut`` of its width and height taken off, evenly from both sides."""
+    x0, y0, x1, y1 = box
+    dx, dy = (x1 - x0) * cut / 2, (y1 - y0) * cut / 2
+    return (x0 + dx, y0 + dy, x1 - dx, y1 - dy)
+
+
+def _square_box(w: int, h: int) -> Box:
+    s = min(w, h)
+    return ((w - s) / 2, (h - s) / 2, (w + s) / 2, (h + s) / 2)
 
 
 def _square_pad(gray: Image.Image) -> Image.Image:
@@ -266,19 +282,11 @@ def _square_pad(gray: Image.Image) -> Image.Image:
     return out
 
 
-def _square_crop(gray: Image.Image) -> Image.Image:
-    w, h = gray.size
-    s = min(w, h)
-    return gray.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
-
-
-def _fingerprint(parts: Sequence[tuple[str, Image.Image | None]]) -> Fingerprint:
+def _fingerprint(parts: Sequence[tuple[str, Image.Image, Box | None]]) -> Fingerprint:
     names: list[str] = []
     hashes: list[bytes] = []
-    for name, gray in parts:
-        if gray is None:
-            continue
-        h = _hash(gray)
+    for name, gray, box in parts:
+        h = _hash(gray, box)
         if h in hashes:  # e.g. a square image padded or cropped to square is itself
             continue
         names.append(name)
@@ -294,22 +302,46 @@ def fingerprint_gallery_image(img: Image.Image) -> Fingerprint:
     the ad's trimmed rendering), plus one zoom of the square crop. Renderings that hash the same
     are stored once: a square image has 6, 384 bytes.
     """
-    g = _work_gray(img)
-    square = g.size[0] == g.size[1]
-    parts: list[tuple[str, Image.Image | None]] = [
-        ("as_is", g),
-        ("pad", None if square else _square_pad(g)),
-        ("crop", None if square else _square_crop(g)),
-        ("trim", _trimmed(g)),
-    ]
+    g = _gray(img, WORK_SIZE)
+    w, h = g.size
+    full: Box = (0.0, 0.0, float(w), float(h))
+    parts: list[tuple[str, Image.Image, Box | None]] = [("as_is", g, None)]
+    if w != h:
+        parts += [("pad", _square_pad(g), None), ("crop", g, _square_box(w, h))]
+    trim = _trim_box(g)
+    if trim is not None:
+        parts.append(("trim", g, trim))
     for cut in GALLERY_ZOOMS:
-        parts.append((f"zoom{round(cut * 100)}", _centre_crop(g, cut)))
-    if not square:
-        parts.append(("crop_zoom6", _centre_crop(_square_crop(g), 0.06)))
+        parts.append((f"zoom{round(cut * 100)}", g, _zoom_box(full, cut)))
+    if w != h:
+        parts.append(("crop_zoom6", g, _zoom_box(_square_box(w, h), 0.06)))
     return _fingerprint(parts)
 
 
 def fingerprint_ad_image(img: Image.Image) -> Fingerprint:
-    """Fingerprint an ad image: as it is, and trimmed to its content when it has a white margin."""
-    g = _work_gray(img)
-    return _fingerprint([("as_is", g), ("trim", _trimmed(g))])
+    """Fingerprint an ad image: as it is, trimmed to its content (when it has a white margin), and
+    shifted: ``AD_SHIFT`` cut off one or two adjacent sides, so that a crop Amazon did not centre
+    lines up with one of the gallery's centred zooms."""
+    g = _gray(img, AD_WORK_SIZE)
+    w, h = g.size
+    parts: list[tuple[str, Image.Image, Box | None]] = [("as_is", g, None)]
+    trim = _trim_box(g)
+    if trim is not None:
+        parts.append(("trim", g, trim))
+    dx, dy = w * AD_SHIFT, h * AD_SHIFT
+    for name, (left, top, right, bottom) in _SHIFTS.items():
+        parts.append((name, g, (left * dx, top * dy, w - right * dx, h - bottom * dy)))
+    return _fingerprint(parts)
+
+
+# Which sides each shifted rendering cuts (left, top, right, bottom).
+_SHIFTS: dict[str, tuple[int, int, int, int]] = {
+    "shift_l": (1, 0, 0, 0),
+    "shift_r": (0, 0, 1, 0),
+    "shift_t": (0, 1, 0, 0),
+    "shift_b": (0, 0, 0, 1),
+    "shift_lt": (1, 1, 0, 0),
+    "shift_rt": (0, 1, 1, 0),
+    "shift_lb": (1, 0, 0, 1),
+    "shift_rb": (0, 0, 1, 1),
+}

@@ -269,7 +269,9 @@ class MultiIndex:
         words = ad.words()
         if len(self._variants) <= COARSE_CANDIDATES:
             return self._best(words, None)
-        ak = coarse_keys(words)
+        # The coarse pass looks at the ad as it is and trimmed; the refinement at every rendering.
+        main = [i for i, r in enumerate(ad.renderings) if r in ("as_is", "trim")] or [0]
+        ak = coarse_keys(words[main])
         coarse = np.bitwise_count(self._coarse ^ ak[0])
         for k in ak[1:]:
             np.minimum(coarse, np.bitwise_count(self._coarse ^ k), out=coarse)
