@@ -390,8 +390,9 @@ def _shade(s: int, view: float) -> NDArray[np.float32]:
     key = (s, round(view * 20))
     got = _SHADE_CACHE.get(key)
     if got is None:
+        # Computed from the cache key alone, so pixels never depend on what was drawn before.
         x = np.linspace(0.0, 1.0, s, dtype=np.float32)
-        c = 0.38 - 0.12 * view
+        c = 0.38 - 0.12 * key[1] / 20
         g = 0.8 + 0.25 * np.cos((x - c) * math.pi * 1.1) + 0.22 * np.exp(-(((x - c) / 0.04) ** 2))
         y = np.linspace(0.0, 1.0, s, dtype=np.float32)
         got = (g[None, :] * (1.05 - 0.12 * y[:, None])).astype(np.float32)

@@ -390,6 +390,8 @@ def test_synthetic_is_deterministic_and_complete() -> None:
     assert [v for v, _ in g] == list(synthetic.DEFAULT_VARIANTS)
     assert all(im.mode == "RGB" and max(im.size) == 256 for _, im in g)
     assert np.array_equal(np.asarray(g[4][1]), np.asarray(synthetic.draw_variant(7, g[4][0], 256)))
+    synthetic.draw_gallery(8, 256)  # what was drawn before must not change the pixels
+    assert np.array_equal(np.asarray(g[2][1]), np.asarray(synthetic.draw_variant(7, g[2][0], 256)))
     main = np.asarray(g[0][1])
     assert (main[0] == 255).all() and (main[:, 0] == 255).all()  # MAIN on pure white
     assert not np.array_equal(main, np.asarray(synthetic.draw_variant(8, "MAIN", 256)))

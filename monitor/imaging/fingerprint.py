@@ -9,7 +9,7 @@ A fingerprint is a few renderings of one image, each hashed with a 256-bit pHash
 (imagehash's algorithms at hash size 16, both computed on the rendering pre-resized to 64x64 grayscale,
 so one ad costs well under a millisecond; ``tests/test_imaging.py`` checks the bits equal imagehash's).
 The gallery side keeps several renderings because Amazon's thumbnails pad, crop and zoom; the ad side
-is hashed as it is and trimmed to its content.
+is hashed as it is, trimmed to its content, and shifted a little (for crops that are not centred).
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ HASH_BITS = HASH_BYTES * 8
 WORK_SIZE = 128
 # The same for ads, which have ten renderings and must cost ~1 ms (a 320 px ad becomes 160 px).
 AD_WORK_SIZE = 128
-# The pre-resize of each rendering to 64x64. Bilinear (a triangle filter when shrinking) is 3x faster
-# than Lanczos here and measured no worse in bench/identify.py; imagehash's own steps follow it.
+# The pre-resize of each rendering to 64x64. Bilinear (a triangle filter when shrinking) is ~3x faster
+# than Lanczos here; bench/identify.py's numbers are measured with it. imagehash's steps follow it.
 _PRE_RESIZE = Image.Resampling.BILINEAR
 # Off-centre crops: the ad side also cuts this fraction off one side, or two adjacent sides, so a
 # crop Amazon did not centre lines up with a centred gallery zoom (a 1.25 % shift alone costs ~0.15).
