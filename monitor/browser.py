@@ -174,7 +174,7 @@ class Visit:
     final_url: str = ""
     duration_ms: int = 0
     received_bytes: int = 0
-    images: dict[str, Response] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)  # product image URL -> CDP request id
 
     async def wait_for_images(self, image_ids: list[str]) -> None:
         """Wait (briefly) until the ad images with these ids have arrived."""
@@ -190,17 +190,19 @@ class Visit:
 
         Matched by image id: at other pixel densities the browser picks a ``srcset`` rendition.
         """
-        candidates: list[Response] = []
+        candidates: list[str] = []
         if image_url and image_url in self.images:
             candidates.append(self.images[image_url])
         if image_id:
             candidates.extend(r for u, r in self.images.items() if image_id in u and r not in candidates)
-        for response in candidates:
+        for request_id in candidates:
             try:
-                if response.ok:
-                    return await response.body()
+                body = await self.cdp.send("Network.getResponseBody", {"requestId": request_id})
             except PlaywrightError as exc:
-                log.debug("image body of %s unavailable: %s", response.url, exc)
+                log.debug("image body %s unavailable: %s", request_id, exc)
+                continue
+            data = body.get("body", "")
+            return base64.b64decode(data) if body.get("base64Encoded") else data.encode("latin-1")
         return None
 
     async def screenshot_ads(self, ads: list[tuple[str, str | None]]) -> list[bytes | None]:
@@ -313,23 +315,28 @@ class Shopper:
         page = await self.context.new_page()
         cdp = await self.context.new_cdp_session(page)
 
+        # Everything is read from this one CDP session: Playwright's own request/response events are
+        # not subscribed to, which saves a Python object per request.
         def finished(event: dict[str, Any]) -> None:
             if self._visit is not None:
                 self._visit.received_bytes += int(event.get("encodedDataLength", 0))
 
-        def on_response(response: Response) -> None:
+        def received(event: dict[str, Any]) -> None:
+            response = event.get("response", {})
+            url = response.get("url", "")
             if (
                 self._visit is not None
-                and response.request.resource_type == "image"
-                and PRODUCT_IMAGE_RE.search(response.url)
+                and event.get("type") == "Image"
+                and 200 <= int(response.get("status", 0)) < 300
+                and PRODUCT_IMAGE_RE.search(url)
             ):
-                self._visit.images[response.url] = response
+                self._visit.images[url] = event["requestId"]
 
         cdp.on("Network.loadingFinished", finished)
+        cdp.on("Network.responseReceived", received)
         await cdp.send("Network.enable")
         if self.settings.block_resources:
             await cdp.send("Network.setBlockedURLs", {"urls": list(BLOCKED_URL_PATTERNS)})
-        page.on("response", on_response)
         self._page, self._cdp = page, cdp
         return page, cdp
 

@@ -112,7 +112,7 @@ class Product(_Model):
 class Sweep(_Model):
     schedule: list[CronExpression] = Field(default_factory=lambda: ["0 */4 * * *"])
     jitter_seconds: int = Field(default=0, ge=0, le=3600)
-    pages: int = Field(default=1, ge=1, le=7)
+    pages: int = Field(default=1, ge=1, le=20)
     concurrency: int = Field(default=2, ge=1, le=8)
     delay_seconds: tuple[float, float] = (3.0, 8.0)
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
