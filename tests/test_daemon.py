@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,33 @@ def ismon(config: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
+@contextmanager
+def running(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """``ismon ARGS`` in the background; killed at the end if it is still running."""
+    process = ismon(config, *args)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+
+
+def slow(store: Storefront, seconds: float) -> None:
+    """Every search of the store answers after ``seconds``."""
+    store.set_scenario(replace(store.scenario, slow_keywords={k: seconds for k in KEYWORDS}))
+
+
+def stop_and_time(daemon: subprocess.Popen[str]) -> float:
+    daemon.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    daemon.wait(timeout=20)
+    return time.monotonic() - started
+
+
 def wait_for(predicate: Callable[[], bool], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -111,12 +140,8 @@ def test_the_daemon_sweeps_on_schedule_reports_its_heartbeat_and_stops_cleanly(
     tmp_path: Path, store: Storefront, chromium_path: str
 ) -> None:
     config = write_config(tmp_path, store.base_url, chromium_path)
-    daemon = ismon(config, "daemon", "--now")
-    try:
-        wait_for(
-            lambda: any(s.status == "ok" for s in sweeps(config)),
-            90,
-        )
+    with running(config, "daemon", "--now") as daemon:
+        wait_for(lambda: any(s.status == "ok" for s in sweeps(config)), 90)
         assert [s.trigger for s in sweeps(config)] == ["daemon"]
         assert visits(config) == len(KEYWORDS)
 
@@ -133,75 +158,29 @@ def test_the_daemon_sweeps_on_schedule_reports_its_heartbeat_and_stops_cleanly(
         assert "next sweep: " in check.stdout
         assert check.returncode == 0, check.stdout + check.stderr
 
-        # Now a slow sweep, stopped in the middle: the page in hand finishes, the sweep is interrupted.
-        store.set_scenario(
-            Scenario(
-                products=store.scenario.products,
-                sponsored=store.scenario.sponsored,
-                organic_count=8,
-                slow_keywords={k: 2.0 for k in KEYWORDS},
-            )
-        )
-        daemon.send_signal(signal.SIGTERM)
-        started = time.monotonic()
-        daemon.wait(timeout=20)
-        assert time.monotonic() - started < 15
-        assert daemon.returncode == 0, daemon.stderr.read() if daemon.stderr else ""
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-        for stream in (daemon.stdout, daemon.stderr):
-            if stream:
-                stream.close()
+        assert stop_and_time(daemon) < 15
+        assert daemon.returncode == 0
 
 
 def test_sigterm_during_a_sweep_records_it_as_interrupted(
     tmp_path: Path, store: Storefront, chromium_path: str
 ) -> None:
     config = write_config(tmp_path, store.base_url, chromium_path)
-    store.set_scenario(
-        Scenario(
-            products=store.scenario.products,
-            sponsored=store.scenario.sponsored,
-            organic_count=8,
-            slow_keywords={k: 2.0 for k in KEYWORDS},
-        )
-    )
-    daemon = ismon(config, "daemon", "--now")
-    try:
+    slow(store, 2.0)
+    with running(config, "daemon", "--now") as daemon:
         wait_for(lambda: visits(config) >= 1, 90)
-        daemon.send_signal(signal.SIGTERM)
-        started = time.monotonic()
-        daemon.wait(timeout=20)
-        assert time.monotonic() - started < 15
+        assert stop_and_time(daemon) < 15
         assert daemon.returncode == 0
-        runs = sweeps(config)
-        assert [r.status for r in runs] == ["interrupted"]
+        assert [r.status for r in sweeps(config)] == ["interrupted"]
         assert 1 <= visits(config) < len(KEYWORDS)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-        for stream in (daemon.stdout, daemon.stderr):
-            if stream:
-                stream.close()
 
 
 def test_a_second_sweep_exits_at_once_and_a_killed_one_leaves_no_stale_lock(
     tmp_path: Path, store: Storefront, chromium_path: str
 ) -> None:
     config = write_config(tmp_path, store.base_url, chromium_path)
-    store.set_scenario(
-        Scenario(
-            products=store.scenario.products,
-            sponsored=store.scenario.sponsored,
-            organic_count=8,
-            slow_keywords={k: 3.0 for k in KEYWORDS},
-        )
-    )
-    first = ismon(config, "sweep")
-    try:
+    slow(store, 3.0)
+    with running(config, "sweep") as first:
         wait_for(lambda: (tmp_path / "data" / "sweep.lock.owner").exists(), 60)
         started = time.monotonic()
         second = subprocess.run(
@@ -216,17 +195,8 @@ def test_a_second_sweep_exits_at_once_and_a_killed_one_leaves_no_stale_lock(
         assert "another sweep is running (pid" in second.stderr
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-    finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait()
-        for stream in (first.stdout, first.stderr):
-            if stream:
-                stream.close()
 
-    store.set_scenario(
-        Scenario(products=store.scenario.products, sponsored=store.scenario.sponsored, organic_count=8)
-    )
+    slow(store, 0.0)
     third = subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(config), "sweep", "--keyword", "camp stove"],
         capture_output=True,
