@@ -164,7 +164,8 @@ def test_imagesmith_swap_between_sweeps_is_an_event(setup: tuple[Config, Engine]
     assert ("main_restored", CHAIR, "folding chair", "MAIN") in kinds
 
     # Evidence: the changed ads got new screenshots; an unchanged ad keeps pointing at its first one.
-    first, second = {}, {}
+    first: dict[tuple[str, str, str], str | None] = {}
+    second: dict[tuple[str, str, str], str | None] = {}
     for s in sightings(engine):
         (first if s.visit_id <= 3 else second)[(s.asin, s.keyword, s.unit)] = s.screenshot_sha256
     assert second[(CHAIR, "camping chair", "grid")] != first[(CHAIR, "camping chair", "grid")]
