@@ -246,6 +246,10 @@ def _store(
     return events
 
 
+def _uncompared(sighting: Sighting) -> bool:
+    return sighting.verdict == "unknown" and sighting.runner_up_distance is None
+
+
 def record_page_events(
     session: Session, visit: PageVisit, sightings: Sequence[Sighting], config: Config, now: datetime
 ) -> list[Event]:
@@ -266,7 +270,9 @@ def record_page_events(
         by_key[(sighting.marketplace, sighting.asin, sighting.keyword, sighting.unit)].append(sighting)
     detected: list[Detected] = []
     for (marketplace, asin, keyword, unit), rows in by_key.items():
-        informative = [(s, state_of(s.verdict, s.variant)) for s in rows]
+        # An "unknown" that compared nothing (no gallery yet, or no image bytes and no id match) says
+        # nothing about the ad: it must not become an unknown_image alert.
+        informative = [(s, state_of(s.verdict, s.variant)) for s in rows if not _uncompared(s)]
         candidates = [(s, state) for s, state in informative if state is not None]
         if not candidates:
             continue  # ambiguous only: says nothing about which image the ad shows

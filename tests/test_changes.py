@@ -10,6 +10,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from monitor import changes
 from monitor.changes import Observation, image_event_kind, image_transition, replay
-from monitor.config import Alerts, Config, Email
+from monitor.config import Alerts, Config, Email, parse_config
 from monitor.config import Marketplace as MarketplaceConfig
 from monitor.config import Product as ProductConfig
 from monitor.files import BlobStore
@@ -220,7 +221,9 @@ class World:
                         screenshot_sha256=self.screenshot,
                         verdict=verdict,
                         variant=ad.state if verdict == "match" else None,
-                        runner_up="PT01" if verdict == "ambiguous" else None,
+                        # as identify() reports them: an unknown names the nearest variant, far away
+                        runner_up="PT01" if verdict != "match" else None,
+                        runner_up_distance={"unknown": 0.4, "ambiguous": 0.05}.get(verdict),
                     )
                     session.add(sighting)
                     sightings.append(sighting)
@@ -574,3 +577,44 @@ def test_constants_name_every_event_kind() -> None:
         "not_seen",
         "parser_drift",
     }
+
+
+def test_an_unknown_that_compared_nothing_makes_no_alert(engine: Engine) -> None:
+    """No gallery yet, or no image bytes: the verdict is unknown, but nothing was compared."""
+    config = parse_config(
+        '[marketplaces.us]\nbase_url = "https://www.amazon.com"\n'
+        '[[products]]\nasin = "B0NOGALLRY"\nmarketplace = "us"\nkeywords = ["kw"]\n',
+        Path("/tmp/ismon.toml"),
+    )
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        visit = PageVisit(marketplace="us", keyword="kw", url="u", seen_at=now, status="search")
+        session.add(visit)
+        session.flush()
+        assert visit.id is not None
+        blind = Sighting(
+            visit_id=visit.id,
+            seen_at=now,
+            marketplace="us",
+            keyword="kw",
+            asin="B0NOGALLRY",
+            unit="grid",
+            verdict="unknown",
+            method="hash",
+        )
+        session.add(blind)
+        assert record_page_events(session, visit, [blind], config, now) == []
+        far = Sighting(
+            visit_id=visit.id,
+            seen_at=now,
+            marketplace="us",
+            keyword="kw",
+            asin="B0NOGALLRY",
+            unit="carousel",
+            verdict="unknown",
+            method="hash",
+            runner_up="PT02",
+            runner_up_distance=0.41,
+        )
+        session.add(far)
+        assert [e.kind for e in record_page_events(session, visit, [far], config, now)] == ["unknown_image"]
