@@ -146,8 +146,8 @@ def check() -> None:
     results = run_checks(config, os.environ, utcnow())
     failed = False
     for name, ok, detail in results:
-        mark = "[green]ok[/]" if ok else "[red]FAIL[/]"
-        out.print(f"{mark:>14}  {name}: {escape(detail)}")
+        mark = ("  ok  ", "green") if ok else ("FAIL  ", "bold red")
+        out.print(Text.assemble(mark, f"{name}: {detail}"))
         failed |= not ok
     if failed:
         raise typer.Exit(1)

@@ -9,7 +9,7 @@ themselves are fetched with httpx. A changed MAIN of the listing itself becomes 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -133,10 +133,6 @@ def load_index(session: Session, product_id: int) -> GalleryIndex | None:
         if row.fingerprint
     ]
     return GalleryIndex(entries) if entries else None
-
-
-def gallery_rows(session: Session, product_id: int) -> Sequence[models.GalleryImage]:
-    return store.current_gallery(session, product_id)
 
 
 def describe_failure(exc: BaseException) -> str:
