@@ -42,7 +42,8 @@ app.add_typer(gallery_app, name="gallery")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(db_app, name="db")
 
-out = Console(highlight=False)
+# Piped or under cron, rich would assume 80 columns and fold every table row; use a wide line instead.
+out = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
 err = Console(stderr=True, highlight=False)
 
 
