@@ -330,3 +330,18 @@ def test_a_changed_listing_main_is_recorded_as_an_event(
     assert summary.status == "ok"
     latest = [s for s in sightings(engine) if s.asin == CHAIR]
     assert latest and latest[-1].verdict == "match" and latest[-1].variant == "MAIN"
+
+
+def test_an_eu_cookie_banner_is_accepted_like_a_shopper_would(
+    tmp_path: Path, store: Storefront, chromium_path: str
+) -> None:
+    config = write_config(tmp_path, store.base_url, chromium_path, concurrency=1)
+    engine = open_database(config.database_url)
+    store.set_scenario(replace(scenario(), cookie_banner=True))
+    summary = run_sweep(config, engine, clock=clock)
+    assert summary.status == "ok"
+    searches = [r for r in store.requests if r.path.startswith("/s?")]
+    # The first page showed the banner and it was accepted; the pages after it carry the consent.
+    assert any(r.path.startswith("/cookieprefs") for r in store.requests)
+    assert searches[-1].cookies.get("sp-cc")
+    assert len(sightings(engine)) == 4
