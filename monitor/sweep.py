@@ -334,7 +334,10 @@ class SweepRunner:
                     except PageLoadTimeoutError as exc:
                         last: BaseException = exc
                         log.info("%s: timeout (attempt %d)", task.keyword, attempt + 1)
-                    except (PlaywrightError, BrowserError) as exc:
+                    except BrowserError as exc:  # the page failed (refused, reset, DNS): the browser is fine
+                        last = exc
+                        log.warning("%s: load failed (attempt %d): %s", task.keyword, attempt + 1, exc)
+                    except PlaywrightError as exc:  # the browser or its tab went away: start afresh
                         last = exc
                         log.warning("%s: browser failure (attempt %d): %s", task.keyword, attempt + 1, exc)
                         if shopper is not None:
@@ -506,6 +509,7 @@ class SweepRunner:
         self._plain_visit(
             task, search_url(market.base_url, task.keyword, task.page), "error", message, summary
         )
+        summary.pages += 1
         summary.failures += 1
         summary.errors.append(f"{task.marketplace} {task.keyword!r} page {task.page}: {message}")
 
