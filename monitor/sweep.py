@@ -505,23 +505,19 @@ class SweepRunner:
             summary.errors.append(f"{task.marketplace} {task.keyword!r} page {task.page}: {kind}")
 
     def _record_error(self, task: Task, summary: SweepSummary, message: str) -> None:
-        market = self.config.marketplaces[task.marketplace]
-        self._plain_visit(
-            task, search_url(market.base_url, task.keyword, task.page), "error", message, summary
-        )
+        self._plain_visit(task, "error", message, summary)
         summary.pages += 1
         summary.failures += 1
         summary.errors.append(f"{task.marketplace} {task.keyword!r} page {task.page}: {message}")
 
     def _record_skip(self, task: Task, summary: SweepSummary) -> None:
-        market = self.config.marketplaces[task.marketplace]
         message = "skipped: the marketplace answered with a captcha earlier in this sweep"
-        self._plain_visit(
-            task, search_url(market.base_url, task.keyword, task.page), "skipped", message, summary
-        )
+        self._plain_visit(task, "skipped", message, summary)
         summary.skipped += 1
 
-    def _plain_visit(self, task: Task, url: str, status: str, error: str, summary: SweepSummary) -> None:
+    def _plain_visit(self, task: Task, status: str, error: str, summary: SweepSummary) -> None:
+        """A visit that yielded no page: an error after every retry, or a skip."""
+        market = self.config.marketplaces[task.marketplace]
         with Session(self.engine) as session:
             session.add(
                 models.PageVisit(
@@ -529,7 +525,7 @@ class SweepRunner:
                     marketplace=task.marketplace,
                     keyword=task.keyword,
                     page=task.page,
-                    url=url,
+                    url=search_url(market.base_url, task.keyword, task.page),
                     seen_at=self.clock(),
                     status=status,
                     error=error[:500],
