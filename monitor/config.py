@@ -152,6 +152,7 @@ class Email(_Model):
     sender: str = "ismon@example.com"
     recipients: list[str] = Field(default_factory=list)
     timeout_seconds: float = Field(default=30.0, gt=0)
+    ca_file: Path | None = None  # a CA bundle to trust (a private relay); default: the system's
 
     @field_validator("sender")
     @classmethod
@@ -274,6 +275,10 @@ def _resolve_paths(data: dict[str, object], base: Path) -> dict[str, object]:
         db_path = Path(url.removeprefix("sqlite:///"))
         if not db_path.is_absolute():
             data["database_url"] = f"sqlite:///{(base / db_path).resolve()}"
+    email = data.get("email")
+    if isinstance(email, dict) and isinstance(email.get("ca_file"), str):
+        ca_file = Path(email["ca_file"]).expanduser()
+        email["ca_file"] = ca_file if ca_file.is_absolute() else (base / ca_file).resolve()
     data_dir = data.get("data_dir", "ismon-data")
     if isinstance(data_dir, str):
         candidate = Path(data_dir)

@@ -80,6 +80,14 @@ def _where(email: Email) -> str:
     return f"{email.smtp_host}:{email.smtp_port} ({email.security})"
 
 
+def _tls_context(email: Email) -> ssl.SSLContext:
+    """Certificates are always verified: against ``email.ca_file`` when set, else the system's CAs."""
+    try:
+        return ssl.create_default_context(cafile=str(email.ca_file) if email.ca_file else None)
+    except (OSError, ssl.SSLError) as exc:
+        raise DeliveryError(f"email.ca_file {email.ca_file}: {exc}") from None
+
+
 def connect(email: Email, password: str) -> smtplib.SMTP:
     """An SMTP connection ready to send: TLS as configured, logged in when a username is set.
 
@@ -90,7 +98,7 @@ def connect(email: Email, password: str) -> smtplib.SMTP:
     try:
         if email.security == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                email.smtp_host, email.smtp_port, timeout=timeout, context=ssl.create_default_context()
+                email.smtp_host, email.smtp_port, timeout=timeout, context=_tls_context(email)
             )
         else:
             smtp = smtplib.SMTP(email.smtp_host, email.smtp_port, timeout=timeout)
@@ -104,7 +112,7 @@ def connect(email: Email, password: str) -> smtplib.SMTP:
                     f"SMTP server {_where(email)} does not offer STARTTLS; "
                     'set email.security to "ssl" or "none" if that is intended'
                 )
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=_tls_context(email))
             smtp.ehlo()
         elif email.username and email.security == "none":
             log.warning(
