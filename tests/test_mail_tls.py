@@ -124,7 +124,7 @@ def email(port: int, security: str, ca_file: Path | None, username: str = "me", 
             "ca_file": ca_file,
             "sender": "a@example.com",
             "recipients": ["b@example.com"],
-            "timeout_seconds": 10,
+            "timeout_seconds": timeout,
         }
     )
 
