@@ -59,6 +59,21 @@ HISTORY_COLUMNS: tuple[str, ...] = (
 _STREAM_CHUNK = 5_000
 _S = Sighting.__table__  # type: ignore[attr-defined]
 _V = PageVisit.__table__  # type: ignore[attr-defined]
+# The sighting columns between ``seen_at`` and ``status``, in HISTORY_COLUMNS order.
+_SIGHTING_FIELDS = (
+    _S.c.marketplace,
+    _S.c.keyword,
+    _S.c.asin,
+    _S.c.unit,
+    _S.c.placement,
+    _S.c.position,
+    _S.c.page,
+    _S.c.verdict,
+    _S.c.variant,
+    _S.c.method,
+    _S.c.distance,
+    _S.c.image_id,
+)
 _K = Keyword.__table__  # type: ignore[attr-defined]
 _P = Product.__table__  # type: ignore[attr-defined]
 _M = Marketplace.__table__  # type: ignore[attr-defined]
@@ -153,18 +168,7 @@ def _filters(
 def _sightings_select(f: _Filters) -> sa.Select[Any]:
     stmt = sa.select(
         _S.c.seen_at,
-        _S.c.marketplace,
-        _S.c.keyword,
-        _S.c.asin,
-        _S.c.unit,
-        _S.c.placement,
-        _S.c.position,
-        _S.c.page,
-        _S.c.verdict,
-        _S.c.variant,
-        _S.c.method,
-        _S.c.distance,
-        _S.c.image_id,
+        *_SIGHTING_FIELDS,
         _V.c.status,
         _V.c.error,
         _S.c.visit_id,
@@ -322,18 +326,7 @@ def iter_history_records(
     null = sa.null()
     seen = sa.select(
         _S.c.seen_at if python_time else s_time,
-        _S.c.marketplace,
-        _S.c.keyword,
-        _S.c.asin,
-        _S.c.unit,
-        _S.c.placement,
-        _S.c.position,
-        _S.c.page,
-        _S.c.verdict,
-        _S.c.variant,
-        _S.c.method,
-        _S.c.distance,
-        _S.c.image_id,
+        *_SIGHTING_FIELDS,
         _status_text(_V.c.status, _V.c.error),
     ).join(_V, _V.c.id == _S.c.visit_id)
     if f.since is not None:
