@@ -345,3 +345,24 @@ def test_an_eu_cookie_banner_is_accepted_like_a_shopper_would(
     assert any(r.path.startswith("/cookieprefs") for r in store.requests)
     assert searches[-1].cookies.get("sp-cc")
     assert len(sightings(engine)) == 4
+
+
+def test_an_unrecognisable_page_is_stored_as_such_and_never_an_image_alert(
+    setup: tuple[Config, Engine], store: Storefront
+) -> None:
+    config, engine = setup
+    run_sweep(config, engine, clock=clock)
+    store.set_scenario(replace(scenario(), broken_keywords={"folding chair"}))
+    summary = run_sweep(config, engine, clock=clock)
+
+    assert summary.status == "failed" and summary.kinds["unknown"] == 1
+    with Session(engine) as session:
+        broken = session.exec(select(models.PageVisit).where(models.PageVisit.status == "unknown")).all()
+        events = session.exec(
+            select(models.Event).where(col(models.Event.sweep_id) == summary.sweep_id)
+        ).all()
+    assert [v.keyword for v in broken] == ["folding chair"]
+    kinds = {e.kind for e in events}
+    assert "parser_drift" in kinds
+    assert not kinds & {"main_replaced", "main_restored", "unknown_image", "not_seen"}
+    assert [s for s in sightings(engine) if s.visit_id == broken[0].id] == []
