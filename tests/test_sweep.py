@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import threading
@@ -9,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -366,3 +368,71 @@ def test_an_unrecognisable_page_is_stored_as_such_and_never_an_image_alert(
     assert "parser_drift" in kinds
     assert not kinds & {"main_replaced", "main_restored", "unknown_image", "not_seen"}
     assert [s for s in sightings(engine) if s.visit_id == broken[0].id] == []
+
+
+class _ForwardProxy(ThreadingHTTPServer):
+    """A minimal HTTP forward proxy on 127.0.0.1 that counts what passes through it."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        self.seen: list[str] = []
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    server: _ForwardProxy
+
+    def _forward(self) -> None:
+        target = urlsplit(self.path)
+        self.server.seen.append(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {
+            k: v for k, v in self.headers.items() if k.lower() not in {"proxy-connection", "connection"}
+        }
+        conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port or 80, timeout=30)
+        try:
+            path = target.path + (f"?{target.query}" if target.query else "")
+            conn.request(self.command, path, body=body, headers=headers)
+            answer = conn.getresponse()
+            data = answer.read()
+        finally:
+            conn.close()
+        self.send_response(answer.status)
+        for key, value in answer.getheaders():
+            if key.lower() not in {"connection", "transfer-encoding", "content-length", "keep-alive"}:
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = _forward
+    do_POST = _forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_proxies_rotate_per_browser_context(tmp_path: Path, store: Storefront, chromium_path: str) -> None:
+    proxies = [_ForwardProxy(), _ForwardProxy()]
+    threads = [threading.Thread(target=p.serve_forever, daemon=True) for p in proxies]
+    for thread in threads:
+        thread.start()
+    try:
+        urls = ", ".join(f'"http://127.0.0.1:{p.server_address[1]}"' for p in proxies)
+        config = write_config(tmp_path, store.base_url, chromium_path)
+        text = (tmp_path / "ismon.toml").read_text().replace("[browser]", f"[browser]\nproxy = [{urls}]")
+        (tmp_path / "ismon.toml").write_text(text)
+        config = load_config(tmp_path / "ismon.toml", {})
+        engine = open_database(config.database_url)
+        summary = run_sweep(config, engine, clock=clock)
+        assert summary.status == "ok", summary.errors
+        searches = [[u for u in p.seen if "/s?k=" in u] for p in proxies]
+        assert all(searches), "both proxies carry searches"
+        assert sum(len(s) for s in searches) == 3
+    finally:
+        for proxy in proxies:
+            proxy.shutdown()
+            proxy.server_close()
