@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from PIL import Image
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page, Playwright, Response
@@ -271,6 +272,17 @@ def _bands(boxes: list[tuple[int, Box]]) -> list[list[tuple[int, Box]]]:
     return bands
 
 
+def proxy_settings(proxy: str) -> dict[str, str]:
+    """Playwright's proxy dict from a URL; ``user:password@`` in it becomes the proxy login."""
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    server = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    settings = {"server": server}
+    if parts.username:
+        settings["username"] = unquote(parts.username)
+        settings["password"] = unquote(parts.password or "")
+    return settings
+
+
 class Shopper:
     """One browser context that loads pages like a person would, a new tab for each."""
 
@@ -291,7 +303,7 @@ class Shopper:
             "service_workers": "block",
         }
         if settings.proxy:
-            kwargs["proxy"] = {"server": settings.proxy}
+            kwargs["proxy"] = proxy_settings(settings.proxy)
         if settings.storage_state and settings.storage_state.is_file():
             kwargs["storage_state"] = str(settings.storage_state)
         try:
