@@ -336,7 +336,7 @@ class SweepRunner:
                         log.info("%s: timeout (attempt %d)", task.keyword, attempt + 1)
                     except BrowserError as exc:  # the page failed (refused, reset, DNS): the browser is fine
                         last = exc
-                        log.warning("%s: load failed (attempt %d): %s", task.keyword, attempt + 1, exc)
+                        log.info("%s: load failed (attempt %d): %s", task.keyword, attempt + 1, exc)
                     except PlaywrightError as exc:  # the browser or its tab went away: start afresh
                         last = exc
                         log.warning("%s: browser failure (attempt %d): %s", task.keyword, attempt + 1, exc)
