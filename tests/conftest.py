@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from monitor.demo import free_port
 from monitor.errors import MonitorError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,13 +50,6 @@ def chromium_path() -> str:
         pytest.skip(str(exc))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL server on 127.0.0.1 (Debian's postgresql package), or a skip."""
@@ -80,7 +73,7 @@ def postgres_url() -> Iterator[str]:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             *prefix,

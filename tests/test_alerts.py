@@ -8,7 +8,6 @@ password is wrong, and never lets a product name run script.
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,6 +26,7 @@ from sqlmodel import Session, select
 
 from monitor.alerts import AlertItem, Picture, build_message, clean_line, fit, render_html, subject_for
 from monitor.config import Config, Email
+from monitor.demo import free_port
 from monitor.errors import AuthenticationError, MonitorError
 from monitor.files import BlobStore
 from monitor.mailer import backoff, flush_outbox, list_outbox, preview_latest
@@ -52,13 +52,6 @@ class Inbox:
         self.messages.append(parsed)
         self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import ssl
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +15,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from monitor.config import Email
+from monitor.demo import free_port
 from monitor.errors import AuthenticationError, DeliveryError
 from monitor.mailer import check_smtp, connect
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -72,46 +66,40 @@ def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth
     return AuthResult(success=ok, handled=False)
 
 
-@pytest.fixture
-def starttls_server(certificate: tuple[Path, Path]) -> Iterator[int]:
+@contextmanager
+def smtp_server(
+    certificate: tuple[Path, Path], tls: Callable[[ssl.SSLContext], dict[str, Any]]
+) -> Iterator[int]:
+    """An aiosmtpd server on 127.0.0.1 with the test certificate; ``tls`` says how TLS is offered."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*certificate)
     port = free_port()
     controller = Controller(
-        Inbox(),
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=context,
-        require_starttls=True,
-        authenticator=authenticator,
-        auth_require_tls=True,
+        Inbox(), hostname="127.0.0.1", port=port, authenticator=authenticator, **tls(context)
     )
     controller.start()
     try:
         yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def starttls_server(certificate: tuple[Path, Path]) -> Iterator[int]:
+    with smtp_server(
+        certificate,
+        tls=lambda ctx: {"tls_context": ctx, "require_starttls": True, "auth_require_tls": True},
+    ) as port:
+        yield port
 
 
 @pytest.fixture
 def ssl_server(certificate: tuple[Path, Path]) -> Iterator[int]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(*certificate)
-    port = free_port()
-    controller = Controller(
-        Inbox(),
-        hostname="127.0.0.1",
-        port=port,
-        ssl_context=context,
-        server_hostname="127.0.0.1",
-        authenticator=authenticator,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
+    with smtp_server(
+        certificate,
+        tls=lambda ctx: {"ssl_context": ctx, "server_hostname": "127.0.0.1", "auth_require_tls": False},
+    ) as port:
         yield port
-    finally:
-        controller.stop()
 
 
 def email(port: int, security: str, ca_file: Path | None, username: str = "me", timeout: float = 10) -> Email:
