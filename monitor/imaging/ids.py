@@ -136,24 +136,23 @@ def strip_modifiers(url: str) -> str:
 
     URLs that are not Amazon product images come back unchanged. ``//host`` becomes ``https://host``.
     """
+    return _rebuild(url, "")
+
+
+def _rebuild(url: str, modifiers: str) -> str:
+    """``url`` with its modifier block replaced by ``modifiers``; non-product URLs unchanged."""
     parts = _split(url)
     if parts is None or not parts[0]:
         return url
     prefix, ident, _mods, ext = parts
     if prefix.startswith("//"):
         prefix = "https:" + prefix
-    return f"{prefix}{ident}.{ext or 'jpg'}"
+    return f"{prefix}{ident}{modifiers}.{ext or 'jpg'}"
 
 
 def with_size(url: str, px: int) -> str:
     """The same image scaled so that its longest side is ``px`` (``._SL<px>_.``)."""
-    parts = _split(url)
-    if parts is None or not parts[0]:
-        return url
-    prefix, ident, _mods, ext = parts
-    if prefix.startswith("//"):
-        prefix = "https:" + prefix
-    return f"{prefix}{ident}._SL{int(px)}_.{ext or 'jpg'}"
+    return _rebuild(url, f"._SL{int(px)}_")
 
 
 def cdn_image_url(url: str) -> str | None:
