@@ -245,19 +245,13 @@ def sweep(
         trigger=trigger,
         politeness=not no_delay,
     )
-    from monitor import store
-
     with sweep_lock(config.data_dir):
-        total = len(plan(config, _refs(config, store), options))
+        total = len(plan(config, config.products, options))
         with _progress(total, "sweep") as advance:
             summary = run_sweep(config, engine, clock=utcnow, options=options, progress=advance)
         _flush_after(config, engine)
     _print_summary(summary)
     raise typer.Exit(summary.exit_code)
-
-
-def _refs(config: Config, store: Any) -> list[Any]:
-    return [store.ProductRef(0, p.marketplace, p.asin, p.name, tuple(p.keywords)) for p in config.products]
 
 
 def _flush_after(config: Config, engine: Any) -> None:

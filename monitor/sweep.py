@@ -39,6 +39,7 @@ from monitor.browser import (
     stored_postal_code,
 )
 from monitor.config import Config
+from monitor.config import Product as ConfiguredProduct
 from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeoutError
 from monitor.files import BlobStore
 from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
@@ -98,7 +99,9 @@ class SweepOptions:
     politeness: bool = True
 
 
-def plan(config: Config, products: Sequence[store.ProductRef], options: SweepOptions) -> list[Task]:
+def plan(
+    config: Config, products: Sequence[store.ProductRef | ConfiguredProduct], options: SweepOptions
+) -> list[Task]:
     """The (marketplace, keyword, page) tasks of a sweep, grouped by marketplace."""
     pairs: dict[tuple[str, str], None] = {}
     for product in products:
