@@ -50,7 +50,6 @@ MARKETPLACE_LOCALES: dict[str, str] = {
     "mx": "es-MX",
     "br": "pt-BR",
 }
-EU_MARKETPLACES = frozenset({"uk", "gb", "ie", "de", "fr", "it", "es", "nl", "se", "pl", "be"})
 
 
 class _Model(BaseModel):

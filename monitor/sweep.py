@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from monitor import gallery, models, outbox, store
 from monitor.browser import (
+    CAPTCHA_URL_RE,
     Shopper,
     ShopperSettings,
     Visit,
@@ -539,7 +540,7 @@ class SweepRunner:
 
 
 def _kind(page: SearchPage, visit: Visit) -> str:
-    if page.kind == "captcha" or "/errors/validateCaptcha" in (visit.final_url or ""):
+    if page.kind == "captcha" or CAPTCHA_URL_RE.search(visit.final_url or ""):
         return "captcha"
     if visit.status is not None and visit.status >= 500:
         return "error"
