@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +90,7 @@ def find_chromium(setting: str = "auto") -> Path:
 
 # --- loading pages like a shopper -------------------------------------------------------------------
 
-VIEWPORT = {"width": 1440, "height": 900}
+VIEWPORT = {"width": 1366, "height": 768}  # the commonest desktop screen
 # Product pictures live under /images/I/; everything else that is heavy and not needed goes. Blocking
 # is done by URL pattern inside Chromium (Network.setBlockedURLs): intercepting every request in
 # Python (page.route) costs a round trip per request and made pages slower, not faster.
@@ -107,6 +107,16 @@ BLOCKED_URL_PATTERNS = (
     "*/1/events/*", "*/batch/1/OE/*", "*/csm/*", "*doubleclick.net*", "*google-analytics.com*",
     "*googletagmanager.com*", "*amazon-adsystem.com*",
 )  # fmt: skip
+# DevTools keeps a copy of every response body for ``Network.getResponseBody``, by default up to
+# 100 MB per tab. Only the ad images are read back (tens of KB each; the largest Amazon rendition is
+# under 1 MB), so a small buffer does; it keeps a long-lived tab small and copies less.
+NETWORK_BUFFERS = {"maxResourceBufferSize": 2_000_000, "maxTotalBufferSize": 8_000_000}
+# Product pictures (/images/I/) are many on a search page and only the seller's own ads are needed:
+# with blocking on, the pictures of the seller's galleries are let through by URL pattern and the rest
+# is not loaded. An own ad showing a picture outside the known galleries (a new upload: what an
+# unknown_image alert is about) is loaded once the page's HTML names it (``Visit.load_images``).
+ANY_PRODUCT_IMAGE = {"urlPattern": "*://*:*/images/I/*", "block": True}
+_URLPATTERN_SPECIAL = re.compile(r"[\\:*?+(){}]")
 CAPTCHA_URL_RE = re.compile(r"/errors/validateCaptcha")
 IMAGE_WAIT_MS = 5_000
 
@@ -132,6 +142,20 @@ _BOXES_JS = """
   return {x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height};
 })
 """
+# Setting src (and srcset) again makes the browser fetch a picture whose first load was blocked.
+_RELOAD_IMAGES_JS = """
+(ids) => {
+  let count = 0;
+  for (const img of Array.from(document.images)) {
+    const src = img.getAttribute('src') || '', srcset = img.getAttribute('srcset') || '';
+    if (!ids.some((id) => src.includes(id) || srcset.includes(id))) continue;
+    if (srcset) img.setAttribute('srcset', srcset);
+    img.setAttribute('src', src);
+    count += 1;
+  }
+  return count;
+}
+"""
 _IMAGES_DONE_JS = """
 (ids) => new Promise((resolve) => {
   const pending = () => Array.from(document.images).filter(
@@ -140,6 +164,21 @@ _IMAGES_DONE_JS = """
   check();
 })
 """
+
+
+def image_id_forms(image_id: str) -> list[str]:
+    """How an image id can appear in a URL: ``+`` as is or percent-encoded."""
+    return [image_id] if "+" not in image_id else [image_id, image_id.replace("+", "%2B")]
+
+
+def allow_patterns(image_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """CDP ``urlPatterns`` (URLPattern syntax) that let the pictures with these ids through."""
+    return [
+        {"urlPattern": f"*://*:*/images/I/*{_URLPATTERN_SPECIAL.sub(lambda m: chr(92) + m[0], form)}*",
+         "block": False}
+        for image_id in sorted(set(image_ids))
+        for form in image_id_forms(image_id)
+    ]  # fmt: skip
 
 
 def desktop_user_agent(browser_version: str) -> str:
@@ -161,6 +200,7 @@ class ShopperSettings:
     block_resources: bool = True
     timeout_s: float = 30.0
     storage_state: Path | None = None
+    image_ids: frozenset[str] = frozenset()  # the seller's gallery pictures: loaded despite blocking
 
 
 @dataclass(slots=True)
@@ -176,10 +216,29 @@ class Visit:
     duration_ms: int = 0
     received_bytes: int = 0
     images: dict[str, str] = field(default_factory=dict)  # product image URL -> CDP request id
+    finished: set[str] = field(default_factory=set)  # CDP request ids whose body has arrived
+    shopper: Shopper | None = None
+
+    async def load_images(self, image_ids: Iterable[str]) -> None:
+        """Load the ad pictures with these ids if blocking kept them out (ids outside the galleries)."""
+        if self.shopper is None:
+            return
+        wanted = await self.shopper.allow_images(image_ids)
+        if not wanted:
+            return
+        forms = [form for image_id in wanted for form in image_id_forms(image_id)]
+        try:
+            count = await self.page.evaluate(_RELOAD_IMAGES_JS, forms)
+        except PlaywrightError as exc:
+            log.debug("%s: could not load %s: %s", self.url, ", ".join(wanted), exc)
+            return
+        log.debug("%s: loading %d picture(s) outside the galleries: %s", self.url, count, ", ".join(wanted))
 
     async def wait_for_images(self, image_ids: list[str]) -> None:
         """Wait (briefly) until the ad images with these ids have arrived."""
-        if not image_ids:
+        arrived = {u for u, r in self.images.items() if r in self.finished}
+        image_ids = [i for i in image_ids if not any(i in u for u in arrived)]
+        if not image_ids:  # the usual case: no need to ask the page
             return
         try:
             await asyncio.wait_for(self.page.evaluate(_IMAGES_DONE_JS, image_ids), IMAGE_WAIT_MS / 1000)
@@ -255,7 +314,7 @@ class Visit:
 
 
 Box = dict[str, float]
-BAND_MAX_HEIGHT = 800  # px: a band fits the 900 px viewport, so it is captured without resizing
+BAND_MAX_HEIGHT = VIEWPORT["height"] - 60  # px: a band fits the window, so no resizing to capture it
 
 
 def _bands(boxes: list[tuple[int, Box]]) -> list[list[tuple[int, Box]]]:
@@ -283,12 +342,67 @@ def proxy_settings(proxy: str) -> dict[str, str]:
     return settings
 
 
+TAB_PAGES = 50  # a tab serves this many visits, then a fresh one takes over (bounds any growth)
+# A page left behind stays in memory (~10 MB here) until Chromium's next garbage collection, which in a
+# tab kept for many pages comes late: a renderer grew to ~250 MB. Collecting every GC_EVERY visits, while
+# the sweep stores the page, keeps it near 110 MB for ~5 % of the throughput (bench/sweep.py).
+GC_EVERY = 2
+
+
+@dataclass(slots=True)
+class _Tab:
+    """The tab a shopper searches in, with its one CDP session; events go to the visit in hand."""
+
+    page: Page
+    cdp: CDPSession
+    visits: int = 0
+    current: Visit | None = None
+    collecting: asyncio.Future[Any] | None = None
+
+
 class Shopper:
-    """One browser context that loads pages like a person would, a new tab for each."""
+    """One browser context that loads pages like a person would: one tab, one search after another.
+
+    The tab is kept from visit to visit, as a shopper keeps searching in the same window: a fresh
+    tab per page cost ~40 ms of setup and roughly halved the pages per second (bench/sweep.py). It is
+    replaced after ``TAB_PAGES`` visits and after any failure, so that nothing a page left behind can
+    pile up (bench/sweep.py runs 500 pages to show memory stays flat).
+    """
 
     def __init__(self, context: BrowserContext, settings: ShopperSettings) -> None:
         self.context = context
         self.settings = settings
+        self._tab: _Tab | None = None
+        self._allowed: set[str] = set(settings.image_ids)
+        self._patterns = True  # False once this Chromium refused URL patterns
+
+    async def allow_images(self, image_ids: Iterable[str]) -> list[str]:
+        """Let pictures with these ids through from now on; returns those that were blocked until now."""
+        if not self.settings.block_resources or not self._patterns:
+            return []
+        new = sorted({i for i in image_ids if i and i not in self._allowed})
+        if new:
+            self._allowed.update(new)
+            if self._tab is not None:
+                await self._block(self._tab.cdp)
+        return new
+
+    async def _block(self, cdp: CDPSession) -> None:
+        if not self.settings.block_resources:
+            return
+        urls = list(BLOCKED_URL_PATTERNS)
+        if self._patterns:
+            patterns = [*allow_patterns(self._allowed), ANY_PRODUCT_IMAGE]
+            try:
+                await cdp.send("Network.setBlockedURLs", {"urls": urls, "urlPatterns": patterns})
+                return
+            except PlaywrightError as exc:
+                if "closed" in str(exc):
+                    raise
+                log.info("this Chromium cannot block by URL pattern; loading every product picture (%s)",
+                         _first_line(exc))  # fmt: skip
+                self._patterns = False
+        await cdp.send("Network.setBlockedURLs", {"urls": urls})
 
     @classmethod
     async def open(cls, browser: Browser, settings: ShopperSettings) -> Shopper:
@@ -314,14 +428,21 @@ class Shopper:
         return cls(context, settings)
 
     async def close(self) -> None:
+        await self._close_tab()
         with suppress(PlaywrightError):
             await self.context.close()
 
-    async def _open(self, url: str) -> Visit:
-        """A fresh tab for a visit to ``url``: its CDP session counts bytes, notes ad images, blocks URLs.
+    async def _close_tab(self) -> None:
+        tab, self._tab = self._tab, None
+        if tab is not None:
+            with suppress(PlaywrightError):
+                if tab.collecting is not None:
+                    await tab.collecting
+                await tab.page.close()
 
-        One tab per page, as the plain script does: a tab kept for many pages grew inside Chromium by
-        about 2 MB a page (bench/sweep.py: +933 MB over 500 pages); fresh tabs stay flat.
+    async def _open_tab(self) -> _Tab:
+        """A new tab whose CDP session counts bytes, notes ad images and blocks URLs.
+
         Everything is read from this one CDP session; Playwright's own request/response events are
         not subscribed to, which saves a Python object per request.
         """
@@ -331,33 +452,50 @@ class Shopper:
         except PlaywrightError:
             await page.close()
             raise
-        visit = Visit(url=url, page=page, cdp=cdp)
+        tab = _Tab(page, cdp)
 
         def finished(event: dict[str, Any]) -> None:
-            visit.received_bytes += int(event.get("encodedDataLength", 0))
+            if tab.current is not None:
+                tab.current.received_bytes += int(event.get("encodedDataLength", 0))
+                tab.current.finished.add(event.get("requestId", ""))
 
         def received(event: dict[str, Any]) -> None:
             response = event.get("response", {})
             url = response.get("url", "")
             if (
-                event.get("type") == "Image"
+                tab.current is not None
+                and event.get("type") == "Image"
                 and 200 <= int(response.get("status", 0)) < 300
                 and PRODUCT_IMAGE_RE.search(url)
             ):
-                visit.images[url] = event["requestId"]
+                tab.current.images[url] = event["requestId"]
 
         cdp.on("Network.loadingFinished", finished)
         cdp.on("Network.responseReceived", received)
-        await cdp.send("Network.enable")
-        if self.settings.block_resources:
-            await cdp.send("Network.setBlockedURLs", {"urls": list(BLOCKED_URL_PATTERNS)})
-        return visit
+        try:
+            await cdp.send("Network.enable", NETWORK_BUFFERS)
+            await self._block(cdp)
+        except PlaywrightError:
+            await page.close()
+            raise
+        return tab
 
     @asynccontextmanager
     async def visit(self, url: str) -> AsyncIterator[Visit]:
-        """Load ``url`` in a new tab; inside the ``with`` its images and screenshots are at hand."""
+        """Load ``url`` in the shopper's tab; inside the ``with`` its images and screenshots are at hand."""
         started = time.perf_counter()
-        visit = await self._open(url)
+        if self._tab is None or self._tab.visits >= TAB_PAGES:
+            await self._close_tab()
+            self._tab = await self._open_tab()
+        tab = self._tab
+        if tab.collecting is not None:
+            with suppress(PlaywrightError):
+                await tab.collecting
+            tab.collecting = None
+        tab.visits += 1
+        visit = Visit(url=url, page=tab.page, cdp=tab.cdp, shopper=self)
+        tab.current = visit
+        ok = False
         try:
             try:
                 response = await visit.page.goto(url, wait_until="domcontentloaded")
@@ -367,15 +505,20 @@ class Shopper:
                 if "closed" in str(exc):
                     raise
                 raise BrowserError(f"{url}: {_first_line(exc)}") from None
-            await _accept_cookie_banner(visit.page)
             visit.status = response.status if response else None
             visit.final_url = visit.page.url
             visit.html = await _page_html(visit.page, response)
+            if COOKIE_BANNER_MARK in visit.html:
+                await _accept_cookie_banner(visit.page)
             visit.duration_ms = int((time.perf_counter() - started) * 1000)
             yield visit
+            ok = True
+            if tab.visits % GC_EVERY == 0:  # not awaited here: it runs while the caller stores the page
+                tab.collecting = asyncio.ensure_future(tab.cdp.send("HeapProfiler.collectGarbage"))
         finally:
-            with suppress(PlaywrightError):
-                await visit.page.close()
+            tab.current = None
+            if not ok:  # whatever went wrong, the next visit starts in a clean tab
+                await self._close_tab()
 
     async def set_delivery_location(self, base_url: str, postal_code: str, state_file: Path) -> bool:
         """Set the delivery postal code through Amazon's location popover and keep the browser state.
@@ -384,8 +527,9 @@ class Shopper:
         """
         page = await self.context.new_page()
         try:
-            await page.goto(base_url + "/", wait_until="domcontentloaded")
-            await _accept_cookie_banner(page)
+            response = await page.goto(base_url + "/", wait_until="domcontentloaded")
+            if COOKIE_BANNER_MARK in await _page_html(page, response):
+                await _accept_cookie_banner(page)
             link = page.locator("#nav-global-location-popover-link, #glow-ingress-block").first
             await link.click(timeout=10_000)
             field_ = page.locator("#GLUXZipUpdateInput")
@@ -415,6 +559,11 @@ class Shopper:
             return False
         finally:
             await page.close()
+
+
+# The served HTML tells whether a page has the EU cookie banner: asking the page instead (a locator)
+# makes Playwright inject its selector engine into every fresh tab, ~100 ms of a ~300 ms visit.
+COOKIE_BANNER_MARK = "sp-cc-accept"  # the accept button, in the served HTML of the saved UK page too
 
 
 async def _accept_cookie_banner(page: Page) -> None:
