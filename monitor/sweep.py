@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 import threading
@@ -148,6 +149,8 @@ class SweepRunner:
         self.blobs = BlobStore(config.data_dir)
         self.browser: Browser | None = None
         self.indexes: dict[int, GalleryIndex | None] = {}
+        # The same ad picture comes back on keyword after keyword: identify each distinct one once.
+        self.identified: dict[tuple[int, str | None, str], Identification] = {}
         self.own: dict[str, dict[str, store.ProductRef]] = {}
         self.backed_off: set[str] = set()
         self._launch_lock = asyncio.Lock()
@@ -182,6 +185,13 @@ class SweepRunner:
             block_resources=self.config.browser.block_resources,
             timeout_s=self.config.sweep.timeout_seconds,
             storage_state=storage_state_path(self.config.data_dir, marketplace),
+            image_ids=frozenset(
+                image_id
+                for product in self.own.get(marketplace, {}).values()
+                if (index := self._index(product.id)) is not None
+                for entry in index.entries
+                for image_id in entry.image_ids
+            ),
         )
 
     async def _shopper(self, playwright: object, marketplace: str) -> Shopper:
@@ -371,6 +381,7 @@ class SweepRunner:
             captures: list[Capture] = []
             mine = [ad for ad in page.ads if ad.asin in own] if kind == "search" else []
             if mine:
+                await visit.load_images(ad.image_id for ad in mine if ad.image_id)
                 await visit.wait_for_images([ad.image_id for ad in mine if ad.image_id])
                 earlier = self._earlier_screenshots(task)
                 fresh = [ad for ad in mine if (ad.asin, ad.unit, ad.image_id) not in earlier]
@@ -381,8 +392,8 @@ class SweepRunner:
                         strict=True,
                     )
                 )
-                for ad in mine:
-                    image = await visit.image_bytes(ad.image_url, ad.image_id)
+                images = await asyncio.gather(*(visit.image_bytes(ad.image_url, ad.image_id) for ad in mine))
+                for ad, image in zip(mine, images, strict=True):
                     captures.append(
                         Capture(ad, image, shots.get(ad), earlier.get((ad.asin, ad.unit, ad.image_id)))
                     )
@@ -414,6 +425,15 @@ class SweepRunner:
             )
 
     def _identify(self, product: store.ProductRef, capture: Capture) -> Identification:
+        if capture.image is None:
+            return self._identify_uncached(product, capture)
+        key = (product.id, capture.ad.image_id, hashlib.sha256(capture.image).hexdigest())
+        found = self.identified.get(key)
+        if found is None:
+            found = self.identified[key] = self._identify_uncached(product, capture)
+        return found
+
+    def _identify_uncached(self, product: store.ProductRef, capture: Capture) -> Identification:
         index = self._index(product.id)
         ad_fingerprint = None
         if capture.image is not None:

@@ -153,6 +153,37 @@ def test_a_sweep_records_which_gallery_image_each_own_ad_showed(
     assert not [r for r in store.requests if r.path.endswith((".woff2", ".mp4")) or "/tracker" in r.path]
 
 
+def test_only_own_ad_pictures_are_loaded_and_one_outside_the_gallery_still_is(
+    setup: tuple[Config, Engine], store: Storefront
+) -> None:
+    config, engine = setup
+    refresh_galleries(config, engine, clock=clock)
+    # The chair's ad for "folding chair" shows a picture its gallery does not have (an AI creative).
+    store.set_scenario(replace(scenario(), ad_images={(CHAIR, "folding chair"): "new_scene"}))
+    store.clear_requests()
+    summary = run_sweep(config, engine, clock=clock)
+    assert summary.status == "ok", summary.errors
+
+    creative = store.ad_image_id(CHAIR, "folding chair")
+    gallery_ids = {i for asin in (CHAIR, TABLE) for _, *ids in store.gallery(asin) for i in ids}
+    assert creative not in gallery_ids
+    browser_pictures = {r.path for r in store.requests if r.kind == "image" and r.cookies.get("session-id")}
+    # Every picture the browser fetched is one of ours: the organic results' pictures were not loaded.
+    assert browser_pictures
+    assert all(any(i in p for i in gallery_ids | {creative}) for p in browser_pictures)
+
+    (odd,) = [s for s in sightings(engine) if s.keyword == "folding chair"]
+    assert odd.image_id == creative and odd.verdict == "unknown"
+    # ... and the browser did load the one outside the gallery: its bytes and a screenshot are evidence.
+    assert any(creative in p for p in browser_pictures)
+    blobs = BlobStore(config.data_dir)
+    assert odd.image_sha256 and odd.screenshot_sha256
+    stored = blobs.get("images", odd.image_sha256)
+    hits = [r for r in store.requests if creative in r.path]
+    assert stored is not None and len(stored) in {r.bytes_sent for r in hits}
+    assert all(r.cookies.get("session-id") for r in hits)  # no download outside the browser
+
+
 def test_imagesmith_swap_between_sweeps_is_an_event(setup: tuple[Config, Engine], store: Storefront) -> None:
     config, engine = setup
     run_sweep(config, engine, clock=clock)
