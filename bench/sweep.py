@@ -243,18 +243,20 @@ def _plain_child(base_url: str, keywords: list[str], conn: Connection) -> None:
     """What a first scraper would write: default Playwright, one new page per search, wait for load."""
     from urllib.parse import quote_plus
 
+    executable = str(find_chromium())
+    conn.send(("ready", time.monotonic()))
+    conn.recv()
+    # Timed like ismon's sweep, from start to finish: Playwright and the browser start, run, and stop.
+    started = time.perf_counter()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(find_chromium()))
-        conn.send(("ready", time.monotonic()))
-        conn.recv()
-        started = time.perf_counter()
+        browser = p.chromium.launch(executable_path=executable)
         for keyword in keywords:
             page = browser.new_page()
             page.goto(f"{base_url}/s?k={quote_plus(keyword)}", wait_until="load")
             page.content()
             page.close()
-        seconds = time.perf_counter() - started
         browser.close()
+    seconds = time.perf_counter() - started
     conn.send(("ok", len(keywords), seconds, [], []))
 
 
