@@ -302,13 +302,17 @@ class Visit:
             except PlaywrightError as exc:
                 log.debug("screenshot on %s failed: %s", self.url, exc)
                 continue
-            picture = Image.open(io.BytesIO(base64.b64decode(shot["data"])))
+            data = base64.b64decode(shot["data"])
+            if len(band) == 1:  # the capture is the tile: no need to decode and encode it again
+                shots[band[0][0]] = data
+                continue
+            picture = Image.open(io.BytesIO(data))
             picture.load()
             for index, box in band:
                 x, y = round(box["x"] - left), round(box["y"] - top)
                 tile = picture.crop((x, y, x + round(box["width"]), y + round(box["height"])))
                 out = io.BytesIO()
-                tile.save(out, "PNG", compress_level=3)
+                tile.save(out, "PNG", compress_level=1)  # fast; the tiles are small either way
                 shots[index] = out.getvalue()
         return shots
 

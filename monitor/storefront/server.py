@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -92,6 +93,13 @@ class _Server(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.conn_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that hangs up (it navigated on, a picture no longer wanted) is normal, not an error."""
+        if isinstance(sys.exception(), ConnectionError):
+            log.debug("storefront: %s hung up", client_address)
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _Handler(BaseHTTPRequestHandler):
