@@ -2,9 +2,10 @@
 
 Runs 50 keywords against the simulated storefront (politeness off) with ismon's sweep at concurrency 1
 and 2, and the same 50 searches with a plain Playwright script (new page, goto, wait for load, read the
-content, default settings). Prints keywords per minute, peak memory of the whole process tree (browser
-included, PSS from /proc) and bytes per page as the storefront sent them; then a 500-page sweep to show
-whether memory grows.
+content, default settings). Both are timed from start to finish: Playwright's driver and the browser
+start and stop inside the measurement, as in a cron-run sweep. Prints keywords per minute, peak memory
+of the whole process tree (browser included, PSS from /proc) and bytes per page as the storefront sent
+them; then a 500-page sweep to show whether memory grows.
 
     .venv/bin/python bench/sweep.py            # the comparison and the 500-page run
     .venv/bin/python bench/sweep.py --quick    # 20 keywords, no 500-page run
