@@ -348,9 +348,10 @@ def proxy_settings(proxy: str) -> dict[str, str]:
 
 TAB_PAGES = 50  # a tab serves this many visits, then a fresh one takes over (bounds any growth)
 # A page left behind stays in memory (~10 MB here) until Chromium's next garbage collection, which in a
-# tab kept for many pages comes late: a renderer grew to ~250 MB. Collecting every GC_EVERY visits, while
-# the sweep stores the page, keeps it near 110 MB for ~5 % of the throughput (bench/sweep.py).
-GC_EVERY = 2
+# tab kept for many pages comes late: a renderer grew to ~250 MB. A collection after every visit, sent
+# while the sweep stores the page, keeps it near 110 MB (bench/sweep.py at concurrency 2: peak 662 MB
+# and 2.06x the plain script; every 2nd visit: 676 MB and 2.14x, but 711 MB once in 500 pages).
+GC_EVERY = 1
 
 
 @dataclass(slots=True)
