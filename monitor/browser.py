@@ -173,12 +173,12 @@ def image_id_forms(image_id: str) -> list[str]:
 
 def allow_patterns(image_ids: Iterable[str]) -> list[dict[str, Any]]:
     """CDP ``urlPatterns`` (URLPattern syntax) that let the pictures with these ids through."""
-    return [
-        {"urlPattern": f"*://*:*/images/I/*{_URLPATTERN_SPECIAL.sub(lambda m: chr(92) + m[0], form)}*",
-         "block": False}
+    escaped = (
+        _URLPATTERN_SPECIAL.sub(r"\\\g<0>", form)
         for image_id in sorted(set(image_ids))
         for form in image_id_forms(image_id)
-    ]  # fmt: skip
+    )
+    return [{"urlPattern": f"*://*:*/images/I/*{e}*", "block": False} for e in escaped]
 
 
 def desktop_user_agent(browser_version: str) -> str:
@@ -440,9 +440,10 @@ class Shopper:
     async def _close_tab(self) -> None:
         tab, self._tab = self._tab, None
         if tab is not None:
-            with suppress(PlaywrightError):
-                if tab.collecting is not None:
+            if tab.collecting is not None:
+                with suppress(PlaywrightError):
                     await tab.collecting
+            with suppress(PlaywrightError):
                 await tab.page.close()
 
     async def _open_tab(self) -> _Tab:
