@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import random
 import threading
@@ -381,8 +380,9 @@ class SweepRunner:
             captures: list[Capture] = []
             mine = [ad for ad in page.ads if ad.asin in own] if kind == "search" else []
             if mine:
-                await visit.load_images(ad.image_id for ad in mine if ad.image_id)
-                await visit.wait_for_images([ad.image_id for ad in mine if ad.image_id])
+                image_ids = [ad.image_id for ad in mine if ad.image_id]
+                await visit.load_images(image_ids)
+                await visit.wait_for_images(image_ids)
                 earlier = self._earlier_screenshots(task)
                 fresh = [ad for ad in mine if (ad.asin, ad.unit, ad.image_id) not in earlier]
                 shots = dict(
@@ -424,10 +424,10 @@ class SweepRunner:
                 session, task.marketplace, task.keyword, self.clock() - timedelta(hours=hours)
             )
 
-    def _identify(self, product: store.ProductRef, capture: Capture) -> Identification:
-        if capture.image is None:
+    def _identify(self, product: store.ProductRef, capture: Capture, image_sha: str | None) -> Identification:
+        if image_sha is None:
             return self._identify_uncached(product, capture)
-        key = (product.id, capture.ad.image_id, hashlib.sha256(capture.image).hexdigest())
+        key = (product.id, capture.ad.image_id, image_sha)
         found = self.identified.get(key)
         if found is None:
             found = self.identified[key] = self._identify_uncached(product, capture)
@@ -483,7 +483,8 @@ class SweepRunner:
             sightings: list[models.Sighting] = []
             for capture in captures:
                 product = own[capture.ad.asin]
-                found = self._identify(product, capture)
+                image_sha = self.blobs.put("images", capture.image) if capture.image else None
+                found = self._identify(product, capture, image_sha)
                 sighting = models.Sighting(
                     visit_id=visit.id,
                     product_id=product.id,
@@ -497,7 +498,7 @@ class SweepRunner:
                     page=task.page,
                     image_url=capture.ad.image_url,
                     image_id=capture.ad.image_id,
-                    image_sha256=self.blobs.put("images", capture.image) if capture.image else None,
+                    image_sha256=image_sha,
                     screenshot_sha256=(
                         self.blobs.put("screenshots", capture.screenshot)
                         if capture.screenshot
