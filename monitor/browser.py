@@ -362,7 +362,14 @@ class _Tab:
     cdp: CDPSession
     visits: int = 0
     current: Visit | None = None
-    collecting: asyncio.Future[Any] | None = None
+    collecting: asyncio.Future[Any] | None = None  # the garbage collection sent after the last visit
+
+    async def settle(self) -> None:
+        """Wait for the garbage collection of the last visit, if one is under way."""
+        collecting, self.collecting = self.collecting, None
+        if collecting is not None:
+            with suppress(PlaywrightError):
+                await collecting
 
 
 class Shopper:
@@ -440,9 +447,7 @@ class Shopper:
     async def _close_tab(self) -> None:
         tab, self._tab = self._tab, None
         if tab is not None:
-            if tab.collecting is not None:
-                with suppress(PlaywrightError):
-                    await tab.collecting
+            await tab.settle()
             with suppress(PlaywrightError):
                 await tab.page.close()
 
@@ -494,10 +499,7 @@ class Shopper:
             await self._close_tab()
             self._tab = await self._open_tab()
         tab = self._tab
-        if tab.collecting is not None:
-            with suppress(PlaywrightError):
-                await tab.collecting
-            tab.collecting = None
+        await tab.settle()
         tab.visits += 1
         visit = Visit(url=url, page=tab.page, cdp=tab.cdp, shopper=self)
         tab.current = visit
