@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -142,6 +143,7 @@ _BOXES_JS = """
   return {x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height};
 })
 """
+_SCROLL_JS = "y => window.scrollTo(0, Math.max(0, y - 40))"  # a band starting at y comes into view
 # Setting src (and srcset) again makes the browser fetch a picture whose first load was blocked.
 _RELOAD_IMAGES_JS = """
 (ids) => {
@@ -201,6 +203,7 @@ class ShopperSettings:
     timeout_s: float = 30.0
     storage_state: Path | None = None
     image_ids: frozenset[str] = frozenset()  # the seller's gallery pictures: loaded despite blocking
+    render_on_demand: bool = True  # draw frames only to photograph ads, where this Chromium can
 
 
 @dataclass(slots=True)
@@ -218,6 +221,8 @@ class Visit:
     images: dict[str, str] = field(default_factory=dict)  # product image URL -> CDP request id
     finished: set[str] = field(default_factory=set)  # CDP request ids whose body has arrived
     shopper: Shopper | None = None
+    on_demand: bool = False  # the tab draws a frame only when asked (``draw_frame``)
+    frame_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def load_images(self, image_ids: Iterable[str]) -> None:
         """Load the ad pictures with these ids if blocking kept them out (ids outside the galleries)."""
@@ -279,45 +284,125 @@ class Visit:
             log.debug("ad boxes of %s unavailable: %s", self.url, exc)
             return [None] * len(ads)
         shots: list[bytes | None] = [None] * len(ads)
+        cuts: list[asyncio.Future[list[tuple[int, bytes]]]] = []
         for band in _bands([(i, b) for i, b in enumerate(boxes) if b is not None]):
             left = min(b["x"] for _, b in band)
             top = min(b["y"] for _, b in band)
             right = max(b["x"] + b["width"] for _, b in band)
             bottom = max(b["y"] + b["height"] for _, b in band)
-            clip = {"x": left, "y": top, "width": right - left, "height": bottom - top, "scale": 1}
             try:
                 # Scrolling the band into view is cheaper than captureBeyondViewport, which resizes
                 # the viewport (two relayouts) for every capture; and it is what a shopper does.
-                await self.page.evaluate("y => window.scrollTo(0, Math.max(0, y - 40))", top)
-                shot = await self.cdp.send(
-                    "Page.captureScreenshot",
-                    {
-                        "format": "png",
-                        "optimizeForSpeed": True,
-                        "clip": clip,
-                        # only a single tile taller than the window needs the expensive way
-                        "captureBeyondViewport": bottom - top > VIEWPORT["height"] - 40,
-                    },
-                )
-            except PlaywrightError as exc:
+                await self.page.evaluate(_SCROLL_JS, top)
+                clip = {"x": left, "y": top, "width": right - left, "height": bottom - top, "scale": 1}
+                if self.on_demand:  # the frame is drawn now, for this screenshot
+                    data = await draw_frame(self.cdp, self.frame_lock, clip)
+                else:
+                    shot = await self.cdp.send(
+                        "Page.captureScreenshot",
+                        {
+                            "format": "png",
+                            "optimizeForSpeed": True,
+                            "clip": clip,
+                            # only a single tile taller than the window needs the expensive way
+                            "captureBeyondViewport": bottom - top > VIEWPORT["height"] - 40,
+                        },
+                    )
+                    data = base64.b64decode(shot["data"])
+            except (PlaywrightError, BrowserError) as exc:
                 log.debug("screenshot on %s failed: %s", self.url, exc)
                 continue
-            data = base64.b64decode(shot["data"])
             if len(band) == 1:  # the capture is the tile: no need to decode and encode it again
                 shots[band[0][0]] = data
                 continue
-            picture = Image.open(io.BytesIO(data))
-            picture.load()
-            for index, box in band:
-                x, y = round(box["x"] - left), round(box["y"] - top)
-                tile = picture.crop((x, y, x + round(box["width"]), y + round(box["height"])))
-                out = io.BytesIO()
-                tile.save(out, "PNG", compress_level=1)  # fast; the tiles are small either way
-                shots[index] = out.getvalue()
+            # cut apart in a thread (Pillow lets go of the GIL) while the next band is captured
+            cuts.append(asyncio.ensure_future(asyncio.to_thread(_cut_tiles, data, (left, top), band)))
+        for tiles in await asyncio.gather(*cuts):
+            for index, tile in tiles:
+                shots[index] = tile
         return shots
 
 
+async def draw_frame(cdp: CDPSession, lock: asyncio.Lock, clip: Box | None = None) -> bytes:
+    """Have a tab that renders on demand draw one frame; with ``clip``, a PNG of that part of the page.
+
+    Without ``clip`` the frame only runs the page's rendering steps (animation frame callbacks,
+    intersection observers, layout) and is not drawn. With it, a screenshot is asked for and then
+    frames are drawn until it arrives: Chromium takes it of the second frame (measured: always, on an
+    idle page; more are drawn should it need them). ``lock`` is the browser's: Chromium's GPU process
+    dies of two frames asked for at once, even in different tabs ("overlapping IssueExternalBeginFrame").
+    """
+    async with lock:
+        if clip is None:
+            await cdp.send("HeadlessExperimental.beginFrame", {"noDisplayUpdates": True})
+            return b""
+        params = {"format": "png", "optimizeForSpeed": True, "clip": {**clip, "scale": 1}}
+        shot = asyncio.ensure_future(cdp.send("Page.captureScreenshot", params))
+        await cdp.send("HeadlessExperimental.beginFrame", {})  # the screenshot is taken of the next one
+        for _ in range(FRAMES_PER_SCREENSHOT):
+            await cdp.send("HeadlessExperimental.beginFrame", {})
+            done, _ = await asyncio.wait([shot], timeout=0.05)
+            if done:
+                return base64.b64decode(shot.result()["data"])
+        shot.cancel()
+    raise BrowserError("Chromium drew no frame to photograph")
+
+
+FRAMES_PER_SCREENSHOT = 5
+_FRAME_LOCKS: weakref.WeakKeyDictionary[Browser, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def frame_lock(browser: Browser | None) -> asyncio.Lock:
+    """The one lock of a browser under which its tabs draw their frames."""
+    if browser is None:
+        return asyncio.Lock()
+    lock = _FRAME_LOCKS.get(browser)
+    if lock is None:
+        lock = _FRAME_LOCKS[browser] = asyncio.Lock()
+    return lock
+
+
+@asynccontextmanager
+async def _frames_running(cdp: CDPSession, lock: asyncio.Lock, on: bool) -> AsyncIterator[None]:
+    """Draw frames at about 60 per second while a Playwright action (a click) waits for them."""
+    if not on:
+        yield
+        return
+    done = asyncio.Event()
+
+    async def pump() -> None:
+        while not done.is_set():
+            with suppress(PlaywrightError):
+                await draw_frame(cdp, lock)
+            await asyncio.sleep(1 / 60)
+
+    task = asyncio.create_task(pump())
+    try:
+        yield
+    finally:
+        done.set()
+        await task
+
+
 Box = dict[str, float]
+
+
+def _cut_tiles(
+    data: bytes, origin: tuple[float, float], band: list[tuple[int, Box]]
+) -> list[tuple[int, bytes]]:
+    """The PNG of each box of ``band`` cut from a capture whose top left is ``origin`` on the page."""
+    picture = Image.open(io.BytesIO(data))
+    picture.load()
+    tiles = []
+    for index, box in band:
+        x, y = round(box["x"] - origin[0]), round(box["y"] - origin[1])
+        tile = picture.crop((x, y, x + round(box["width"]), y + round(box["height"])))
+        out = io.BytesIO()
+        tile.save(out, "PNG", compress_level=1)  # fast; the tiles are small either way
+        tiles.append((index, out.getvalue()))
+    return tiles
+
+
 BAND_MAX_HEIGHT = VIEWPORT["height"] - 60  # px: a band fits the window, so no resizing to capture it
 
 
@@ -348,10 +433,10 @@ def proxy_settings(proxy: str) -> dict[str, str]:
 
 TAB_PAGES = 50  # a tab serves this many visits, then a fresh one takes over (bounds any growth)
 # A page left behind stays in memory (~10 MB here) until Chromium's next garbage collection, which in a
-# tab kept for many pages comes late: a renderer grew to ~250 MB. A collection after every visit, sent
-# while the sweep stores the page, keeps it near 110 MB (bench/sweep.py at concurrency 2: peak 662 MB
-# and 2.06x the plain script; every 2nd visit: 676 MB and 2.14x, but 711 MB once in 500 pages).
-GC_EVERY = 1
+# tab kept for many pages comes late: a renderer grew to ~250 MB. A collection after every 2nd visit,
+# sent while the sweep stores the page, keeps the whole tree under 700 MB at concurrency 2
+# (bench/sweep.py: peak 652 MB on a first sweep, 500 pages flat; after every visit: 633 MB, 4 % slower).
+GC_EVERY = 2
 
 
 @dataclass(slots=True)
@@ -360,6 +445,7 @@ class _Tab:
 
     page: Page
     cdp: CDPSession
+    on_demand: bool = False  # draws a frame only when asked (``draw_frame``)
     visits: int = 0
     current: Visit | None = None
     collecting: asyncio.Future[Any] | None = None  # the garbage collection sent after the last visit
@@ -387,6 +473,8 @@ class Shopper:
         self._tab: _Tab | None = None
         self._allowed: set[str] = set(settings.image_ids)
         self._patterns = True  # False once this Chromium refused URL patterns
+        self._on_demand = settings.render_on_demand  # False once this Chromium could not
+        self.frame_lock = frame_lock(context.browser)
 
     async def allow_images(self, image_ids: Iterable[str]) -> list[str]:
         """Let pictures with these ids through from now on; returns those that were blocked until now."""
@@ -451,19 +539,59 @@ class Shopper:
             with suppress(PlaywrightError):
                 await tab.page.close()
 
+    async def _tab_rendering_on_demand(self) -> Page:
+        """A tab that draws a frame only when ``draw_frame`` asks (Chromium's BeginFrame control).
+
+        Playwright opens tabs without that option, so this one is opened over CDP in the context of a
+        first tab, and Playwright picks it up as a page of the context.
+        """
+        browser = self.context.browser
+        if browser is None:
+            raise BrowserError("the context has no browser")
+        first = await self.context.new_page()
+        try:
+            cdp = await self.context.new_cdp_session(first)
+            info = await cdp.send("Target.getTargetInfo")
+            root = await browser.new_browser_cdp_session()
+            try:
+                async with self.context.expect_page() as opened:
+                    await root.send(
+                        "Target.createTarget",
+                        {
+                            "url": "about:blank",
+                            "browserContextId": info["targetInfo"]["browserContextId"],
+                            "enableBeginFrameControl": True,
+                        },
+                    )
+                return await opened.value
+            finally:
+                await root.detach()
+        finally:
+            await first.close()
+
     async def _open_tab(self) -> _Tab:
         """A new tab whose CDP session counts bytes, notes ad images and blocks URLs.
 
         Everything is read from this one CDP session; Playwright's own request/response events are
         not subscribed to, which saves a Python object per request.
         """
-        page = await self.context.new_page()
+        on_demand = self._on_demand
+        page: Page | None = None
         try:
+            page = await (self._tab_rendering_on_demand() if on_demand else self.context.new_page())
             cdp = await self.context.new_cdp_session(page)
-        except PlaywrightError:
-            await page.close()
-            raise
-        tab = _Tab(page, cdp)
+            if on_demand:  # a Chromium without BeginFrame control says so here, or never answers
+                await asyncio.wait_for(draw_frame(cdp, self.frame_lock), 10)
+        except (PlaywrightError, TimeoutError, BrowserError) as exc:
+            if page is not None:
+                with suppress(PlaywrightError):
+                    await page.close()
+            if not on_demand or "closed" in str(exc):
+                raise
+            self._on_demand = False
+            log.info("this Chromium cannot render on demand; it draws every frame (%s)", _first_line(exc))
+            return await self._open_tab()
+        tab = _Tab(page, cdp, on_demand)
 
         def finished(event: dict[str, Any]) -> None:
             if tab.current is not None:
@@ -501,7 +629,14 @@ class Shopper:
         tab = self._tab
         await tab.settle()
         tab.visits += 1
-        visit = Visit(url=url, page=tab.page, cdp=tab.cdp, shopper=self)
+        visit = Visit(
+            url=url,
+            page=tab.page,
+            cdp=tab.cdp,
+            shopper=self,
+            on_demand=tab.on_demand,
+            frame_lock=self.frame_lock,
+        )
         tab.current = visit
         ok = False
         try:
@@ -517,7 +652,8 @@ class Shopper:
             visit.final_url = visit.page.url
             visit.html = await _page_html(visit.page, response)
             if COOKIE_BANNER_MARK in visit.html:
-                await _accept_cookie_banner(visit.page)
+                async with _frames_running(tab.cdp, self.frame_lock, tab.on_demand):
+                    await _accept_cookie_banner(visit.page)
             visit.duration_ms = int((time.perf_counter() - started) * 1000)
             yield visit
             ok = True
@@ -602,6 +738,9 @@ CHROMIUM_ARGS = (
     "--disable-blink-features=AutomationControlled",  # no navigator.webdriver
     "--disable-gpu",
     "--disable-quic",
+    # For tabs that render on demand: a frame asked for is drawn complete, pictures decoded in it.
+    "--run-all-compositor-stages-before-draw",
+    "--disable-checker-imaging",
 )
 
 

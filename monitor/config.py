@@ -135,6 +135,7 @@ class Browser(_Model):
     headless: bool = True
     user_agent: str = ""  # empty: a current desktop Chrome user agent
     block_resources: bool = True
+    render_on_demand: bool = True  # draw frames only to photograph ads (where Chromium allows)
 
     @property
     def proxies(self) -> list[str]:

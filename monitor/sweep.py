@@ -182,6 +182,7 @@ class SweepRunner:
             user_agent=self.config.browser.user_agent,
             proxy=proxy,
             block_resources=self.config.browser.block_resources,
+            render_on_demand=self.config.browser.render_on_demand,
             timeout_s=self.config.sweep.timeout_seconds,
             storage_state=storage_state_path(self.config.data_dir, marketplace),
             image_ids=frozenset(
@@ -385,14 +386,12 @@ class SweepRunner:
                 await visit.wait_for_images(image_ids)
                 earlier = self._earlier_screenshots(task)
                 fresh = [ad for ad in mine if (ad.asin, ad.unit, ad.image_id) not in earlier]
-                shots = dict(
-                    zip(
-                        fresh,
-                        await visit.screenshot_ads([(ad.asin, ad.image_id) for ad in fresh]),
-                        strict=True,
-                    )
+                # the pictures are read back while the screenshots are taken
+                pictures, images = await asyncio.gather(
+                    visit.screenshot_ads([(ad.asin, ad.image_id) for ad in fresh]),
+                    asyncio.gather(*(visit.image_bytes(ad.image_url, ad.image_id) for ad in mine)),
                 )
-                images = await asyncio.gather(*(visit.image_bytes(ad.image_url, ad.image_id) for ad in mine))
+                shots = dict(zip(fresh, pictures, strict=True))
                 for ad, image in zip(mine, images, strict=True):
                     captures.append(
                         Capture(ad, image, shots.get(ad), earlier.get((ad.asin, ad.unit, ad.image_id)))

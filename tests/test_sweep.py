@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.client
+import io
+import logging
 import os
 import signal
 import threading
@@ -15,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image, ImageChops, ImageStat
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -205,6 +208,61 @@ def test_imagesmith_swap_between_sweeps_is_an_event(setup: tuple[Config, Engine]
     assert second[(CHAIR, "folding chair", "grid")] != first[(CHAIR, "folding chair", "grid")]
     assert second[(TABLE, "camping chair", "carousel")] == first[(TABLE, "camping chair", "carousel")]
     assert all(second.values())
+
+
+def _evidence(config: Config, engine: Engine) -> dict[tuple[str, str, str], Image.Image]:
+    blobs = BlobStore(config.data_dir)
+    shots: dict[tuple[str, str, str], Image.Image] = {}
+    for s in sightings(engine):
+        data = blobs.get("screenshots", s.screenshot_sha256 or "")
+        assert data is not None, (s.asin, s.keyword, s.unit)
+        shots[(s.asin, s.keyword, s.unit)] = Image.open(io.BytesIO(data)).convert("RGB")
+    return shots
+
+
+def test_evidence_drawn_on_demand_looks_like_the_one_of_a_browser_drawing_every_frame(
+    tmp_path: Path, store: Storefront, chromium_path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Tabs that draw a frame only to photograph an ad must photograph the same thing."""
+    results = {}
+    for on_demand in (True, False):
+        folder = tmp_path / f"on-demand-{on_demand}"
+        folder.mkdir()
+        config = write_config(folder, store.base_url, chromium_path)  # concurrency 2: two tabs drawing
+        config = config.model_copy(
+            update={"browser": config.browser.model_copy(update={"render_on_demand": on_demand})}
+        )
+        engine = open_database(config.database_url)
+        with caplog.at_level(logging.INFO, logger="monitor.browser"):
+            assert run_sweep(config, engine, clock=clock).status == "ok"
+        results[on_demand] = _evidence(config, engine)
+    if "headless" in Path(chromium_path).name:  # Chromium's headless shell can draw on demand
+        assert "cannot render on demand" not in caplog.text
+
+    drawn, always = results[True], results[False]
+    assert drawn.keys() == always.keys() and len(drawn) == 4
+    for key, picture in drawn.items():
+        other = always[key]
+        assert abs(picture.width - other.width) <= 1 and abs(picture.height - other.height) <= 1, key
+        assert max(ImageStat.Stat(picture).stddev) > 20, f"{key}: the screenshot is blank"
+        size = (min(picture.width, other.width), min(picture.height, other.height))
+        difference = ImageChops.difference(picture.crop((0, 0, *size)), other.crop((0, 0, *size)))
+        assert max(ImageStat.Stat(difference).mean) < 3, f"{key}: the two screenshots differ"
+
+
+def test_a_chromium_that_cannot_draw_on_demand_draws_every_frame_and_still_photographs(
+    tmp_path: Path, store: Storefront, caplog: pytest.LogCaptureFixture
+) -> None:
+    full = Path("/usr/lib/chromium/chromium")  # Debian's full Chromium (new headless mode)
+    if not full.is_file():
+        pytest.skip(f"no full Chromium at {full} (apt-get install chromium)")
+    config = write_config(tmp_path, store.base_url, str(full))
+    engine = open_database(config.database_url)
+    with caplog.at_level(logging.INFO, logger="monitor.browser"):
+        assert run_sweep(config, engine, clock=clock).status == "ok"
+    assert "cannot render on demand; it draws every frame" in caplog.text
+    shots = _evidence(config, engine)
+    assert len(shots) == 4 and all(max(ImageStat.Stat(p).stddev) > 20 for p in shots.values())
 
 
 def test_a_captcha_is_recorded_and_backs_off_the_marketplace(
