@@ -206,6 +206,9 @@ class ShopperSettings:
     render_on_demand: bool = True  # draw frames only to photograph ads, where this Chromium can
 
 
+Box = dict[str, float]
+
+
 @dataclass(slots=True)
 class Visit:
     """One page load: the HTML as served, and access to what the browser received while it is open."""
@@ -350,6 +353,7 @@ async def draw_frame(cdp: CDPSession, lock: asyncio.Lock, clip: Box | None = Non
 
 FRAMES_PER_SCREENSHOT = 5
 _FRAME_LOCKS: weakref.WeakKeyDictionary[Browser, asyncio.Lock] = weakref.WeakKeyDictionary()
+_DRAWS_EVERY_FRAME: weakref.WeakSet[Browser] = weakref.WeakSet()  # found unable to render on demand
 
 
 def frame_lock(browser: Browser | None) -> asyncio.Lock:
@@ -382,9 +386,6 @@ async def _frames_running(cdp: CDPSession, lock: asyncio.Lock, on: bool) -> Asyn
     finally:
         done.set()
         await task
-
-
-Box = dict[str, float]
 
 
 def _cut_tiles(
@@ -473,7 +474,7 @@ class Shopper:
         self._tab: _Tab | None = None
         self._allowed: set[str] = set(settings.image_ids)
         self._patterns = True  # False once this Chromium refused URL patterns
-        self._on_demand = settings.render_on_demand  # False once this Chromium could not
+        self._on_demand = settings.render_on_demand and context.browser not in _DRAWS_EVERY_FRAME
         self.frame_lock = frame_lock(context.browser)
 
     async def allow_images(self, image_ids: Iterable[str]) -> list[str]:
@@ -589,6 +590,8 @@ class Shopper:
             if not on_demand or "closed" in str(exc):
                 raise
             self._on_demand = False
+            if self.context.browser is not None:  # the other shoppers of this browser need not try
+                _DRAWS_EVERY_FRAME.add(self.context.browser)
             log.info("this Chromium cannot render on demand; it draws every frame (%s)", _first_line(exc))
             return await self._open_tab()
         tab = _Tab(page, cdp, on_demand)
