@@ -335,23 +335,33 @@ async def draw_frame(cdp: CDPSession, lock: asyncio.Lock, clip: Box | None = Non
     idle page; more are drawn should it need them). ``lock`` is the browser's: Chromium's GPU process
     dies of two frames asked for at once, even in different tabs ("overlapping IssueExternalBeginFrame").
     """
+    try:
+        return await asyncio.wait_for(_draw_frame(cdp, lock, clip), FRAME_TIMEOUT_S)
+    except TimeoutError:
+        raise BrowserError(f"Chromium drew no frame in {FRAME_TIMEOUT_S:.0f} s") from None
+
+
+async def _draw_frame(cdp: CDPSession, lock: asyncio.Lock, clip: Box | None) -> bytes:
     async with lock:
         if clip is None:
             await cdp.send("HeadlessExperimental.beginFrame", {"noDisplayUpdates": True})
             return b""
         params = {"format": "png", "optimizeForSpeed": True, "clip": {**clip, "scale": 1}}
         shot = asyncio.ensure_future(cdp.send("Page.captureScreenshot", params))
-        await cdp.send("HeadlessExperimental.beginFrame", {})  # the screenshot is taken of the next one
-        for _ in range(FRAMES_PER_SCREENSHOT):
-            await cdp.send("HeadlessExperimental.beginFrame", {})
-            done, _ = await asyncio.wait([shot], timeout=0.05)
-            if done:
-                return base64.b64decode(shot.result()["data"])
-        shot.cancel()
+        try:
+            await cdp.send("HeadlessExperimental.beginFrame", {})  # the screenshot is of the next one
+            for _ in range(FRAMES_PER_SCREENSHOT):
+                await cdp.send("HeadlessExperimental.beginFrame", {})
+                done, _ = await asyncio.wait([shot], timeout=0.05)
+                if done:
+                    return base64.b64decode(shot.result()["data"])
+        finally:
+            shot.cancel()  # no-op once it has arrived
     raise BrowserError("Chromium drew no frame to photograph")
 
 
 FRAMES_PER_SCREENSHOT = 5
+FRAME_TIMEOUT_S = 10.0  # a tab that draws no frame in this time is given up on for this screenshot
 _FRAME_LOCKS: weakref.WeakKeyDictionary[Browser, asyncio.Lock] = weakref.WeakKeyDictionary()
 _DRAWS_EVERY_FRAME: weakref.WeakSet[Browser] = weakref.WeakSet()  # found unable to render on demand
 
@@ -582,7 +592,7 @@ class Shopper:
             page = await (self._tab_rendering_on_demand() if on_demand else self.context.new_page())
             cdp = await self.context.new_cdp_session(page)
             if on_demand:  # a Chromium without BeginFrame control says so here, or never answers
-                await asyncio.wait_for(draw_frame(cdp, self.frame_lock), 10)
+                await draw_frame(cdp, self.frame_lock)
         except (PlaywrightError, TimeoutError, BrowserError) as exc:
             if page is not None:
                 with suppress(PlaywrightError):
