@@ -19,7 +19,7 @@ import shutil
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,6 +216,8 @@ class Visit:
     url: str
     page: Page
     cdp: CDPSession
+    shopper: Shopper
+    on_demand: bool = False  # the tab draws a frame only when asked (``draw_frame``)
     status: int | None = None
     html: str = ""
     final_url: str = ""
@@ -223,14 +225,9 @@ class Visit:
     received_bytes: int = 0
     images: dict[str, str] = field(default_factory=dict)  # product image URL -> CDP request id
     finished: set[str] = field(default_factory=set)  # CDP request ids whose body has arrived
-    shopper: Shopper | None = None
-    on_demand: bool = False  # the tab draws a frame only when asked (``draw_frame``)
-    frame_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def load_images(self, image_ids: Iterable[str]) -> None:
         """Load the ad pictures with these ids if blocking kept them out (ids outside the galleries)."""
-        if self.shopper is None:
-            return
         wanted = await self.shopper.allow_images(image_ids)
         if not wanted:
             return
@@ -298,19 +295,13 @@ class Visit:
                 # the viewport (two relayouts) for every capture; and it is what a shopper does.
                 await self.page.evaluate(_SCROLL_JS, top)
                 clip = {"x": left, "y": top, "width": right - left, "height": bottom - top, "scale": 1}
+                params = {"format": "png", "optimizeForSpeed": True, "clip": clip}
                 if self.on_demand:  # the frame is drawn now, for this screenshot
-                    data = await draw_frame(self.cdp, self.frame_lock, clip)
+                    data = await draw_frame(self.cdp, self.shopper.frame_lock, params)
                 else:
-                    shot = await self.cdp.send(
-                        "Page.captureScreenshot",
-                        {
-                            "format": "png",
-                            "optimizeForSpeed": True,
-                            "clip": clip,
-                            # only a single tile taller than the window needs the expensive way
-                            "captureBeyondViewport": bottom - top > VIEWPORT["height"] - 40,
-                        },
-                    )
+                    # only a single tile taller than the window needs the expensive way
+                    params["captureBeyondViewport"] = bottom - top > VIEWPORT["height"] - 40
+                    shot = await self.cdp.send("Page.captureScreenshot", params)
                     data = base64.b64decode(shot["data"])
             except (PlaywrightError, BrowserError) as exc:
                 log.debug("screenshot on %s failed: %s", self.url, exc)
@@ -326,28 +317,28 @@ class Visit:
         return shots
 
 
-async def draw_frame(cdp: CDPSession, lock: asyncio.Lock, clip: Box | None = None) -> bytes:
-    """Have a tab that renders on demand draw one frame; with ``clip``, a PNG of that part of the page.
+async def draw_frame(cdp: CDPSession, lock: asyncio.Lock, screenshot: dict[str, Any] | None = None) -> bytes:
+    """Have a tab that renders on demand draw one frame; with ``screenshot`` (the parameters of
+    ``Page.captureScreenshot``), the PNG it asks for.
 
-    Without ``clip`` the frame only runs the page's rendering steps (animation frame callbacks,
+    Without ``screenshot`` the frame only runs the page's rendering steps (animation frame callbacks,
     intersection observers, layout) and is not drawn. With it, a screenshot is asked for and then
     frames are drawn until it arrives: Chromium takes it of the second frame (measured: always, on an
     idle page; more are drawn should it need them). ``lock`` is the browser's: Chromium's GPU process
     dies of two frames asked for at once, even in different tabs ("overlapping IssueExternalBeginFrame").
     """
     try:
-        return await asyncio.wait_for(_draw_frame(cdp, lock, clip), FRAME_TIMEOUT_S)
+        return await asyncio.wait_for(_draw_frame(cdp, lock, screenshot), FRAME_TIMEOUT_S)
     except TimeoutError:
         raise BrowserError(f"Chromium drew no frame in {FRAME_TIMEOUT_S:.0f} s") from None
 
 
-async def _draw_frame(cdp: CDPSession, lock: asyncio.Lock, clip: Box | None) -> bytes:
+async def _draw_frame(cdp: CDPSession, lock: asyncio.Lock, screenshot: dict[str, Any] | None) -> bytes:
     async with lock:
-        if clip is None:
+        if screenshot is None:
             await cdp.send("HeadlessExperimental.beginFrame", {"noDisplayUpdates": True})
             return b""
-        params = {"format": "png", "optimizeForSpeed": True, "clip": {**clip, "scale": 1}}
-        shot = asyncio.ensure_future(cdp.send("Page.captureScreenshot", params))
+        shot = asyncio.ensure_future(cdp.send("Page.captureScreenshot", screenshot))
         try:
             await cdp.send("HeadlessExperimental.beginFrame", {})  # the screenshot is of the next one
             for _ in range(FRAMES_PER_SCREENSHOT):
@@ -377,11 +368,8 @@ def frame_lock(browser: Browser | None) -> asyncio.Lock:
 
 
 @asynccontextmanager
-async def _frames_running(cdp: CDPSession, lock: asyncio.Lock, on: bool) -> AsyncIterator[None]:
+async def _frames_running(cdp: CDPSession, lock: asyncio.Lock) -> AsyncIterator[None]:
     """Draw frames at about 60 per second while a Playwright action (a click) waits for them."""
-    if not on:
-        yield
-        return
     done = asyncio.Event()
 
     async def pump() -> None:
@@ -642,14 +630,7 @@ class Shopper:
         tab = self._tab
         await tab.settle()
         tab.visits += 1
-        visit = Visit(
-            url=url,
-            page=tab.page,
-            cdp=tab.cdp,
-            shopper=self,
-            on_demand=tab.on_demand,
-            frame_lock=self.frame_lock,
-        )
+        visit = Visit(url=url, page=tab.page, cdp=tab.cdp, shopper=self, on_demand=tab.on_demand)
         tab.current = visit
         ok = False
         try:
@@ -665,7 +646,7 @@ class Shopper:
             visit.final_url = visit.page.url
             visit.html = await _page_html(visit.page, response)
             if COOKIE_BANNER_MARK in visit.html:
-                async with _frames_running(tab.cdp, self.frame_lock, tab.on_demand):
+                async with _frames_running(tab.cdp, self.frame_lock) if tab.on_demand else nullcontext():
                     await _accept_cookie_banner(visit.page)
             visit.duration_ms = int((time.perf_counter() - started) * 1000)
             yield visit
