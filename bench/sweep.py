@@ -175,13 +175,21 @@ class Result:
     seconds: float
     peak_mb: float
     bytes_per_page: float
+    screenshots: str  # taken / sightings
 
     @property
     def per_minute(self) -> float:
         return self.keywords / self.seconds * 60
 
 
-def write_config(folder: Path, base_url: str, keywords: list[str], concurrency: int, pages: int = 1) -> Path:
+def write_config(
+    folder: Path,
+    base_url: str,
+    keywords: list[str],
+    concurrency: int,
+    pages: int = 1,
+    shots_hours: float = 24,
+) -> Path:
     blocks = "\n".join(
         f'[[products]]\nasin = "{p.asin}"\nmarketplace = "us"\nname = "{p.title}"\n'
         f"keywords = [{', '.join(repr(k).replace(chr(39), chr(34)) for k in keywords)}]\n"
@@ -200,6 +208,7 @@ pages = {pages}
 concurrency = {concurrency}
 delay_seconds = [0, 0]
 timeout_seconds = 30
+screenshot_every_hours = {shots_hours}
 """
     )
     return path
@@ -217,8 +226,9 @@ def _ismon_child(
     pages: int,
     warm: bool,
     conn: Connection,
+    shots_hours: float = 24,
 ) -> None:
-    config = load_config(write_config(Path(folder), base_url, keywords, concurrency, pages), {})
+    config = load_config(write_config(Path(folder), base_url, keywords, concurrency, pages, shots_hours), {})
     engine = open_database(config.database_url)
     refresh_galleries(config, engine, clock=clock)  # not timed: galleries are imported once a day
     if warm:  # the steady state of a daemon: the same ads were seen (and photographed) before
@@ -237,7 +247,8 @@ def _ismon_child(
     summary = run_sweep(config, engine, clock=clock, options=SweepOptions(politeness=False), progress=tick)
     seconds = time.perf_counter() - started
     engine.dispose()
-    conn.send((summary.status, summary.pages, seconds, marks, summary.errors[:3]))
+    shots = f"{summary.screenshots}/{summary.sightings}"
+    conn.send((summary.status, summary.pages, seconds, marks, summary.errors[:3], shots))
 
 
 def _plain_child(base_url: str, keywords: list[str], conn: Connection) -> None:
@@ -258,26 +269,28 @@ def _plain_child(base_url: str, keywords: list[str], conn: Connection) -> None:
             page.close()
         browser.close()
     seconds = time.perf_counter() - started
-    conn.send(("ok", len(keywords), seconds, [], []))
+    conn.send(("ok", len(keywords), seconds, [], [], "-"))
 
 
-def measure(store: RemoteStore, name: str, target: Callable[..., Any], *args: Any) -> tuple[Result, Any]:
+def measure(
+    store: RemoteStore, name: str, target: Callable[..., Any], *args: Any, **kwargs: Any
+) -> tuple[Result, Any]:
     """Run one client in its own process: time its work, sample its process tree, count the bytes."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=target, args=(*args, child))
+    process = ctx.Process(target=target, args=(*args, child), kwargs=kwargs)
     process.start()
     assert process.pid is not None
     parent.recv()  # set up (browser started, galleries imported)
     before = store.bytes_sent()
     with Sampler(process.pid) as sampler:
         parent.send("go")
-        status, pages, seconds, marks, errors = parent.recv()
+        status, pages, seconds, marks, errors, shots = parent.recv()
     process.join()
     if status != "ok":
         raise SystemExit(f"{name}: {status} {errors}")
     keywords = len(args[1])
-    result = Result(name, keywords, seconds, sampler.peak, (store.bytes_sent() - before) / pages)
+    result = Result(name, keywords, seconds, sampler.peak, (store.bytes_sent() - before) / pages, shots)
     return result, (pages, seconds, marks, sampler)
 
 
@@ -319,24 +332,31 @@ def main() -> int:
             # Warm the storefront's picture cache so that no side pays for drawing pictures.
             measure(store, "warm-up", _plain_child, store.base_url, keywords)
             results = [measure(store, "plain Playwright script", _plain_child, store.base_url, keywords)[0]]
-            for warm in (False, True):
-                for concurrency in (1, 2):
-                    folder = Path(tmp) / f"c{concurrency}-{warm}"
-                    folder.mkdir()
-                    name = f"ismon, concurrency {concurrency}, {'repeat' if warm else 'first'} sweep"
-                    args_ = (store.base_url, keywords, concurrency, str(folder), 1, warm)
-                    results.append(measure(store, name, _ismon_child, *args_)[0])
+            runs = [(warm, c, 24.0) for warm in (False, True) for c in (1, 2)]
+            runs.insert(2, (False, 2, 0.0))  # for comparison: every ad photographed, none shared
+            for warm, concurrency, hours in runs:
+                folder = Path(tmp) / f"c{concurrency}-{warm}-{hours}"
+                folder.mkdir()
+                name = f"ismon, concurrency {concurrency}, {'repeat' if warm else 'first'} sweep"
+                name += ", every ad" if not hours else ""
+                args_ = (store.base_url, keywords, concurrency, str(folder), 1, warm)
+                results.append(measure(store, name, _ismon_child, *args_, shots_hours=hours)[0])
             plain = results[0]
-            print(f"\n{'':40} {'kw/min':>8} {'x plain':>8} {'peak MB':>8} {'KB/page':>8} {'x plain':>8}")
+            print(
+                f"\n{'':44} {'kw/min':>8} {'x plain':>8} {'peak MB':>8} {'KB/page':>8} {'x plain':>8} "
+                f"{'shots':>8}"
+            )
             for r in results:
                 print(
-                    f"{r.name:40} {r.per_minute:8.1f} {r.per_minute / plain.per_minute:8.2f} "
+                    f"{r.name:44} {r.per_minute:8.1f} {r.per_minute / plain.per_minute:8.2f} "
                     f"{r.peak_mb:8.0f} {r.bytes_per_page / 1024:8.1f} "
-                    f"{r.bytes_per_page / plain.bytes_per_page:8.2f}"
+                    f"{r.bytes_per_page / plain.bytes_per_page:8.2f} {r.screenshots:>8}"
                 )
             print(
                 "targets: >= 2.00x plain kw/min, <= 0.50x plain bytes/page, <= 700 MB peak at concurrency 2\n"
-                "first sweep: every ad is new and photographed; repeat: the same ads again, evidence reused"
+                "first sweep: every ad is new; a tile that looks like one photographed earlier in the\n"
+                "sweep shares its screenshot ('every ad': screenshot_every_hours = 0, none shared);\n"
+                "repeat: the same ads again, evidence reused. shots: screenshots taken / own ads seen"
             )
             print(
                 "(peak MB: PSS of the client's whole process tree, browser included; "

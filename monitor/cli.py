@@ -275,7 +275,8 @@ def _print_summary(summary: Any) -> None:
     status_colour = {"ok": "green", "interrupted": "yellow"}.get(summary.status, "red")
     out.print(
         f"sweep {summary.sweep_id} [{status_colour}]{summary.status}[/]: {summary.pages} pages ({kinds}), "
-        f"{summary.sightings} own ads seen ({verdicts}), {summary.events} events, "
+        f"{summary.sightings} own ads seen ({verdicts}; {summary.screenshots} new screenshots), "
+        f"{summary.events} events, "
         f"{summary.failures} failures, {summary.skipped} skipped, {summary.seconds:.1f} s"
     )
     for line in summary.errors[:10]:

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 
 from monitor.errors import StoreError
 from monitor.paths import MIGRATIONS
@@ -39,7 +40,13 @@ def make_engine(url: str) -> Engine:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            if path in ("", ":memory:"):  # one database for every thread (the sweep stores in its own)
+                engine = sa.create_engine(
+                    url, connect_args=args | {"check_same_thread": False}, poolclass=StaticPool
+                )
+            else:
+                engine = sa.create_engine(url, connect_args=args)
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
             if url.startswith("postgresql://"):

@@ -33,6 +33,11 @@ def sniff_extension(data: bytes) -> str:
     return "bin"
 
 
+def content_id(data: bytes) -> str:
+    """The name bytes are stored under: their sha256."""
+    return hashlib.sha256(data).hexdigest()
+
+
 class BlobStore:
     """Files named by the sha256 of their bytes: ``root/<kind>/<sha[:2]>/<sha>.<ext>``."""
 
@@ -41,7 +46,7 @@ class BlobStore:
 
     def put(self, kind: Kind, data: bytes) -> str:
         """Store ``data`` (once) and return its sha256."""
-        sha = hashlib.sha256(data).hexdigest()
+        sha = content_id(data)
         target = self._path(kind, sha, sniff_extension(data))
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import quote_plus
 
 import httpx
@@ -32,6 +34,7 @@ from monitor.browser import (
     CAPTCHA_URL_RE,
     Shopper,
     ShopperSettings,
+    Tile,
     Visit,
     desktop_user_agent,
     launch,
@@ -42,7 +45,7 @@ from monitor.browser import (
 from monitor.config import Config
 from monitor.config import Product as ConfiguredProduct
 from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeoutError
-from monitor.files import BlobStore
+from monitor.files import BlobStore, content_id
 from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
 from monitor.pages import AdUnit, SearchPage, parse_search
 
@@ -50,6 +53,15 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Progress = Callable[[str], None]
+
+# An ad tile photographed this sweep: (marketplace, asin, unit, placement, image id, Tile.look).
+Look = tuple[str, str, str, str | None, str | None, str]
+
+
+def _evidence_key(ad: AdUnit) -> tuple[str, str, str | None]:
+    """An ad's evidence stands for a later sighting of the same product, unit and image."""
+    return (ad.asin, ad.unit, ad.image_id)
+
 
 FAILED_KINDS = frozenset({"captcha", "unknown", "error"})
 
@@ -71,6 +83,25 @@ class Capture:
     screenshot_sha: str | None = None  # an earlier screenshot of the same image in the same unit
 
 
+class PageWrites:
+    """A worker's page stores, each run in the sweep's one store thread while its browser context
+    loads the next page. One is pending at a time: the next waits for it, and its error surfaces there.
+    The thread is the only writer of the sweep's pages and of its summary."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+        self._pending: asyncio.Future[None] | None = None
+
+    async def add(self, store_page: Callable[[], None]) -> None:
+        await self.drain()
+        self._pending = asyncio.get_running_loop().run_in_executor(self._pool, store_page)
+
+    async def drain(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
+
+
 @dataclass(slots=True)
 class SweepSummary:
     sweep_id: int
@@ -79,6 +110,7 @@ class SweepSummary:
     failures: int = 0
     skipped: int = 0
     sightings: int = 0
+    screenshots: int = 0  # taken by this sweep; the other sightings share an earlier one
     events: int = 0
     bytes: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
@@ -150,6 +182,9 @@ class SweepRunner:
         self.indexes: dict[int, GalleryIndex | None] = {}
         # The same ad picture comes back on keyword after keyword: identify each distinct one once.
         self.identified: dict[tuple[int, str | None, str], Identification] = {}
+        # So do the tiles: one that looks like a tile photographed on an earlier page of this sweep
+        # (same product, unit, picture, size and text) shares that photograph.
+        self.photographed: dict[Look, str] = {}
         self.own: dict[str, dict[str, store.ProductRef]] = {}
         self.backed_off: set[str] = set()
         self._launch_lock = asyncio.Lock()
@@ -297,12 +332,15 @@ class SweepRunner:
                     summary.galleries_refreshed = sum(r.ok for r in results)
                     summary.errors.extend(r.error for r in results if not r.ok and r.error)
                 await self._set_locations(playwright, {t.marketplace for t in tasks})
-                async with self._http() as http:
-                    workers = [
-                        asyncio.create_task(self._worker(playwright, http, queue, summary))
-                        for _ in range(min(self.config.sweep.concurrency, max(len(tasks), 1)))
-                    ]
-                    await asyncio.gather(*workers)
+                with ThreadPoolExecutor(1, thread_name_prefix="ismon-store") as pool:
+                    async with self._http() as http:
+                        workers = [
+                            asyncio.create_task(
+                                self._worker(playwright, http, queue, summary, PageWrites(pool))
+                            )
+                            for _ in range(min(self.config.sweep.concurrency, max(len(tasks), 1)))
+                        ]
+                        await asyncio.gather(*workers)
             finally:
                 if self.browser is not None:
                     with contextlib.suppress(PlaywrightError):
@@ -324,6 +362,7 @@ class SweepRunner:
         http: httpx.AsyncClient,
         queue: asyncio.Queue[Task],
         summary: SweepSummary,
+        writes: PageWrites,
     ) -> None:
         shopper: Shopper | None = None
         market_of_shopper = ""
@@ -333,7 +372,7 @@ class SweepRunner:
                     return
                 task = queue.get_nowait()
                 if task.marketplace in self.backed_off:
-                    self._record_skip(task, summary)
+                    await writes.add(partial(self._record_skip, task, summary))
                     continue
                 if shopper is not None and market_of_shopper != task.marketplace:
                     await shopper.close()
@@ -343,7 +382,7 @@ class SweepRunner:
                         if shopper is None:
                             shopper = await self._shopper(playwright, task.marketplace)
                             market_of_shopper = task.marketplace
-                        await self._visit(shopper, http, task, summary, attempt + 1)
+                        await self._visit(shopper, http, task, summary, attempt + 1, writes)
                         break
                     except PageLoadTimeoutError as exc:
                         last: BaseException = exc
@@ -360,17 +399,28 @@ class SweepRunner:
                     if attempt < self.config.sweep.retries and not self.stop.is_set():
                         await self._pause(min(2**attempt * 0.5, 8) + self.rng.random() * 0.5)
                 else:
-                    self._record_error(task, summary, gallery.describe_failure(last))
+                    await writes.add(
+                        partial(self._record_error, task, summary, gallery.describe_failure(last))
+                    )
                 self.progress(f"{task.marketplace} {task.keyword!r} p{task.page}")
                 if self.options.politeness and not queue.empty():
                     low, high = self.config.sweep.delay_seconds
                     await self._pause(self.rng.uniform(low, high))
         finally:
-            if shopper is not None:
-                await shopper.close()
+            try:
+                await writes.drain()
+            finally:
+                if shopper is not None:
+                    await shopper.close()
 
     async def _visit(
-        self, shopper: Shopper, http: httpx.AsyncClient, task: Task, summary: SweepSummary, attempt: int
+        self,
+        shopper: Shopper,
+        http: httpx.AsyncClient,
+        task: Task,
+        summary: SweepSummary,
+        attempt: int,
+        writes: PageWrites,
     ) -> None:
         market = self.config.marketplaces[task.marketplace]
         url = search_url(market.base_url, task.keyword, task.page)
@@ -385,17 +435,26 @@ class SweepRunner:
                 await visit.load_images(image_ids)
                 await visit.wait_for_images(image_ids)
                 earlier = self._earlier_screenshots(task)
-                fresh = [ad for ad in mine if (ad.asin, ad.unit, ad.image_id) not in earlier]
+                fresh = [ad for ad in mine if _evidence_key(ad) not in earlier]
+                found = await visit.find_tiles([(ad.asin, ad.image_id) for ad in fresh])
+                looks = self._looks(task, fresh, found)
+                for ad, look in looks.items():  # a tile that looks like one photographed this sweep
+                    if look in self.photographed:
+                        earlier[_evidence_key(ad)] = self.photographed[look]
+                tiles = {
+                    ad: t for ad, t in zip(fresh, found, strict=True) if _evidence_key(ad) not in earlier
+                }
                 # the pictures are read back while the screenshots are taken
                 pictures, images = await asyncio.gather(
-                    visit.screenshot_ads([(ad.asin, ad.image_id) for ad in fresh]),
+                    visit.screenshot_tiles(list(tiles.values())),
                     asyncio.gather(*(visit.image_bytes(ad.image_url, ad.image_id) for ad in mine)),
                 )
-                shots = dict(zip(fresh, pictures, strict=True))
+                shots = dict(zip(tiles, pictures, strict=True))
+                for ad, shot in shots.items():
+                    if shot and ad in looks:
+                        self.photographed[looks[ad]] = content_id(shot)
                 for ad, image in zip(mine, images, strict=True):
-                    captures.append(
-                        Capture(ad, image, shots.get(ad), earlier.get((ad.asin, ad.unit, ad.image_id)))
-                    )
+                    captures.append(Capture(ad, image, shots.get(ad), earlier.get(_evidence_key(ad))))
             received = visit.received_bytes
             duration = visit.duration_ms
             status_code = visit.status
@@ -406,12 +465,24 @@ class SweepRunner:
                 except ImageError as exc:
                     log.info("ad image of %s unavailable: %s", capture.ad.asin, exc)
         error = f"HTTP {status_code}" if status_code and status_code >= 400 else ""
-        self._store(task, url, page, kind, captures, received, duration, attempt, error, summary)
+        await writes.add(
+            partial(self._store, task, url, page, kind, captures, received, duration, attempt, error, summary)
+        )
         if kind == "captcha":
             self.backed_off.add(task.marketplace)
             log.warning(
                 "%s: captcha; backing off this marketplace for the rest of the sweep", task.marketplace
             )
+
+    def _looks(self, task: Task, ads: list[AdUnit], tiles: list[Tile | None]) -> dict[AdUnit, Look]:
+        """What the tiles found are known by for the rest of the sweep (none: photograph every ad)."""
+        if self.config.sweep.screenshot_every_hours <= 0:
+            return {}
+        return {
+            ad: (task.marketplace, ad.asin, ad.unit, ad.placement, ad.image_id, tile.look)
+            for ad, tile in zip(ads, tiles, strict=True)
+            if tile is not None
+        }
 
     def _earlier_screenshots(self, task: Task) -> dict[tuple[str, str, str | None], str]:
         """Screenshots recent enough to stand for this visit's unchanged ads (repeats cost nothing)."""
@@ -523,6 +594,7 @@ class SweepRunner:
         summary.bytes += received
         summary.kinds[kind] += 1
         summary.sightings += len(sightings)
+        summary.screenshots += sum(1 for capture in captures if capture.screenshot)
         summary.events += len(events)
         if kind in FAILED_KINDS:
             summary.failures += 1

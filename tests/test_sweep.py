@@ -210,6 +210,56 @@ def test_imagesmith_swap_between_sweeps_is_an_event(setup: tuple[Config, Engine]
     assert all(second.values())
 
 
+def test_an_ad_tile_that_looks_the_same_on_another_search_shares_its_screenshot(
+    tmp_path: Path, chromium_path: str
+) -> None:
+    """The same tile (product, unit, picture, size, text) is photographed once a sweep; a tile that
+    differs, by its picture or by a keyword's badge, gets its own screenshot."""
+    # On these keywords the store shows the same MAIN image id (on some it shows another rendition)
+    keywords = ["camping chair", "folding chair", "beach chair", "lawn chair", "deck chair"]
+    world = Scenario(
+        products=[StoreProduct(CHAIR, "Trailhead folding camping chair", "Trailhead", seed=11)],
+        sponsored={k: [CHAIR] for k in keywords},
+        ad_images={(CHAIR, "beach chair"): "PT03"},
+        # MAIN, as on the first two, but badged "Amazon's Choice for <keyword>": the two badged tiles
+        # have the same size and differ only by their text
+        choice={"lawn chair": [CHAIR], "deck chair": [CHAIR]},
+        organic_count=8,
+    )
+    taken: dict[float, tuple[int, dict[str, str | None], set[str | None]]] = {}
+    with Storefront(world) as running:
+        for hours in (24.0, 0.0):  # 0: every ad photographed, to compare with
+            folder = tmp_path / f"hours-{hours}"
+            folder.mkdir()
+            # one tab: with two, both may photograph a new tile before either has it
+            config = write_config(
+                folder, running.base_url, chromium_path, concurrency=1, screenshot_every_hours=hours
+            )
+            chair = config.products[0].model_copy(update={"keywords": keywords})
+            config = config.model_copy(update={"products": [chair]})
+            engine = open_database(config.database_url)
+            summary = run_sweep(config, engine, clock=clock)
+            assert summary.status == "ok", summary.errors
+            seen = sightings(engine)
+            taken[hours] = (
+                summary.screenshots,
+                {s.keyword: s.screenshot_sha256 for s in seen},
+                {s.image_id for s in seen if s.keyword != "beach chair"},
+            )
+
+    shots, evidence, image_ids = taken[24.0]
+    assert len(image_ids) == 1  # the same picture on the four MAIN tiles
+    assert shots == 4 and len(evidence) == 5 and all(evidence.values())
+    assert evidence["folding chair"] == evidence["camping chair"]  # shared: the same tile
+    assert evidence["beach chair"] != evidence["camping chair"]  # another picture
+    assert evidence["lawn chair"] != evidence["camping chair"]  # the badge: another size and text
+    assert evidence["deck chair"] != evidence["lawn chair"]  # the same size, another text
+    every, fresh, _ = taken[0.0]
+    assert every == 5
+    # photographed anew, the same tile gives the very bytes that were shared
+    assert fresh["folding chair"] == fresh["camping chair"] == evidence["camping chair"]
+
+
 def _evidence(config: Config, engine: Engine) -> dict[tuple[str, str, str], Image.Image]:
     blobs = BlobStore(config.data_dir)
     shots: dict[tuple[str, str, str], Image.Image] = {}

@@ -60,6 +60,7 @@ class Ctx:
     cookie_banner: bool = False
     keyword: str = ""
     page_type: str = "Search"
+    choice: frozenset[str] = frozenset()  # ASINs badged "Amazon's Choice" on this search
 
     @property
     def media(self) -> str:

@@ -63,6 +63,9 @@ class Scenario:
     advertisers: list[StoreProduct] = field(default_factory=list)
     no_results_keywords: set[str] = field(default_factory=set)
     pages: int = 7
+    # keyword -> ASINs whose tile carries an "Amazon's Choice" badge on that search: a tile that
+    # looks different from one keyword to the next although it shows the same picture
+    choice: dict[str, list[str]] = field(default_factory=dict)
 
     def product(self, asin: str) -> StoreProduct | None:
         """The scenario's product (own or another advertiser's) with this ASIN, if any."""
@@ -111,6 +114,11 @@ def carousel_for(s: Scenario, keyword: str) -> list[str]:
 def brand_for(s: Scenario, keyword: str) -> list[str]:
     """ASINs of the Sponsored Brands top-slot unit for ``keyword``."""
     return _lookup(s.brand, keyword)
+
+
+def choice_for(s: Scenario, keyword: str) -> list[str]:
+    """ASINs badged "Amazon's Choice" on the search for ``keyword``."""
+    return _lookup(s.choice, keyword)
 
 
 def in_set(keywords: set[str], keyword: str) -> bool:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import base64
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, quote_plus
 
 from monitor.storefront.catalog import Catalog, Listing, Slot, price_of, rating_of, stable_int
 from monitor.storefront.html import Ctx, esc, head, nav, slug, tail
-from monitor.storefront.scenario import brand_for, carousel_for, sponsored_for
+from monitor.storefront.scenario import brand_for, carousel_for, choice_for, sponsored_for
 
 GRID_BLOCK = "_AC_UL320_"
 SRCSET = (
@@ -152,6 +152,16 @@ def _sponsored_label(asin: str) -> str:
     )
 
 
+def _choice_badge(keyword: str) -> str:
+    """Amazon's keyword-dependent badge above a tile's picture."""
+    return (
+        '<div class="a-section a-spacing-none s-badge-container"><span class="a-badge" role="status">'
+        '<span class="a-badge-label"><span class="a-badge-label-inner a-text-ellipsis">'
+        '<span class="a-badge-text" data-a-badge-color="sx-cloud">Amazon\'s <span class="a-text-bold">'
+        f'Choice</span></span></span></span></span><span class="a-size-mini"> for {esc(keyword)}</span></div>'
+    )
+
+
 def _card(ctx: Ctx, listing: Listing, href: str, image_id: str, pos: int, ad: Ad | None) -> str:
     """The ``puis-card-container`` of a product tile (grid row or carousel card)."""
     p = listing.product
@@ -169,6 +179,7 @@ def _card(ctx: Ctx, listing: Listing, href: str, image_id: str, pos: int, ad: Ad
         "aok-relative puis-expand-height puis-include-content-margin puis s-latency-cf-section "
         'puis-card-border" data-cy="asin-faceout-container">'
         '<div class="a-section a-spacing-base desktop-grid-content-view">'
+        f"{_choice_badge(ctx.keyword) if p.asin in ctx.choice else ''}"
         f"{_image_block(ctx, href, image_id, alt, pos)}"
         '<div class="a-section a-spacing-small puis-padding-left-small puis-padding-right-small">'
         '<div data-cy="title-recipe" class="a-section a-spacing-none a-spacing-top-small '
@@ -516,6 +527,7 @@ def render_search(ctx: Ctx, catalog: Catalog, page: int) -> str:
     """The result page ``page`` of ``ctx.keyword``."""
     s = catalog.scenario
     keyword = ctx.keyword
+    ctx = replace(ctx, choice=frozenset(choice_for(s, keyword)))
     if page < 1 or page > max(1, s.pages):
         return render_no_results(ctx)
     rows = _Rows(ctx, page)
