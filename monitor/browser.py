@@ -32,6 +32,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from monitor.errors import BrowserError, BrowserNotFoundError, PageLoadTimeoutError
+from monitor.imaging.ids import image_id_from_url
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +241,8 @@ class Visit:
     received_bytes: int = 0
     images: dict[str, str] = field(default_factory=dict)  # product image URL -> CDP request id
     finished: set[str] = field(default_factory=set)  # CDP request ids whose body has arrived
+    own_pictures: set[str] = field(default_factory=set)  # CDP request ids of gallery pictures
+    bodies: dict[str, asyncio.Future[bytes | None]] = field(default_factory=dict)  # read back early
     document: str = ""  # CDP request id of the page's HTML
     document_arrived: asyncio.Event = field(default_factory=asyncio.Event)
     parsed: asyncio.Future[Any] | None = None  # the DOM is built (DOMContentLoaded)
@@ -318,14 +321,28 @@ class Visit:
         if image_id:
             candidates.extend(r for u, r in self.images.items() if image_id in u and r not in candidates)
         for request_id in candidates:
-            try:
-                body = await self.cdp.send("Network.getResponseBody", {"requestId": request_id})
-            except PlaywrightError as exc:
-                log.debug("image body %s unavailable: %s", request_id, exc)
-                continue
-            data = body.get("body", "")
-            return base64.b64decode(data) if body.get("base64Encoded") else data.encode("latin-1")
+            data = await (self.bodies.get(request_id) or self._body(request_id))
+            if data is not None:
+                return data
         return None
+
+    async def _body(self, request_id: str) -> bytes | None:
+        try:
+            body = await self.cdp.send("Network.getResponseBody", {"requestId": request_id})
+        except PlaywrightError as exc:
+            log.debug("image body %s unavailable: %s", request_id, exc)
+            return None
+        data = body.get("body", "")
+        return base64.b64decode(data) if body.get("base64Encoded") else data.encode("latin-1")
+
+    def _arrived(self, request_id: str) -> None:
+        """A response has arrived: a picture of the seller's galleries is read back at once, while
+        the page is still being built, as an own ad will want it."""
+        self.finished.add(request_id)
+        if request_id == self.document:
+            self.document_arrived.set()
+        elif request_id in self.own_pictures and request_id not in self.bodies:
+            self.bodies[request_id] = asyncio.ensure_future(self._body(request_id))
 
     async def find_tiles(self, ads: list[tuple[str, str | None]]) -> list[Tile | None]:
         """The tiles of the ads given as ``(asin, image_id)`` pairs; None for one not on the page."""
@@ -495,10 +512,10 @@ def proxy_settings(proxy: str) -> dict[str, str]:
 
 TAB_PAGES = 50  # a tab serves this many visits, then a fresh one takes over (bounds any growth)
 # A page left behind stays in memory (~10 MB here) until Chromium's next garbage collection, which in a
-# tab kept for many pages comes late: a renderer grew to ~250 MB. A collection after every 2nd visit,
-# sent while the sweep stores the page, keeps the whole tree under 700 MB at concurrency 2
-# (bench/sweep.py: peak 652 MB on a first sweep, 500 pages flat; after every visit: 633 MB, 4 % slower).
-GC_EVERY = 2
+# tab kept for many pages comes late. A full collection costs the renderer ~20-30 ms and the next page
+# waits for it. Measured at concurrency 2 over 500 pages (bench/sweep.py), peak of the whole tree:
+# never 785 MB; every 8th visit 640 MB; every 4th 588 MB; every 2nd 575 MB, 5 % slower than every 4th.
+GC_EVERY = 4
 
 
 @dataclass(slots=True)
@@ -660,9 +677,7 @@ class Shopper:
         def finished(event: dict[str, Any]) -> None:
             if tab.current is not None:
                 tab.current.received_bytes += int(event.get("encodedDataLength", 0))
-                tab.current.finished.add(event.get("requestId", ""))
-                if event.get("requestId") == tab.current.document:
-                    tab.current.document_arrived.set()
+                tab.current._arrived(event.get("requestId", ""))
 
         def received(event: dict[str, Any]) -> None:
             response = event.get("response", {})
@@ -676,6 +691,8 @@ class Shopper:
                 and PRODUCT_IMAGE_RE.search(url)
             ):
                 tab.current.images[url] = event["requestId"]
+                if image_id_from_url(url) in self._allowed:
+                    tab.current.own_pictures.add(event["requestId"])
 
         cdp.on("Network.loadingFinished", finished)
         cdp.on("Network.responseReceived", received)
@@ -722,10 +739,12 @@ class Shopper:
             yield visit
             await visit.dom_ready()  # a shopper's page is left once it stands
             ok = True
-            if tab.visits % GC_EVERY == 0:  # not awaited here: it runs while the caller stores the page
+            if tab.visits % GC_EVERY == 0:  # not awaited here: the next visit waits for it (settle)
                 tab.collecting = asyncio.ensure_future(tab.cdp.send("HeapProfiler.collectGarbage"))
         finally:
             tab.current = None
+            for body in visit.bodies.values():  # read back early, not asked for
+                body.cancel()
             if visit.parsed is not None:  # not left running, nor failing unseen
                 visit.parsed.cancel()
                 if not visit.parsed.cancelled():
