@@ -117,19 +117,18 @@ def last_sweep(session: Session) -> models.SweepRun | None:
 
 
 def recent_screenshots(
-    session: Session, marketplace: str, keyword: str, since: datetime
-) -> dict[tuple[str, str, str | None], str]:
-    """The newest evidence screenshot since ``since`` per (asin, unit, image id) for one search."""
+    session: Session, marketplace: str, since: datetime
+) -> dict[str, dict[tuple[str, str, str | None], str]]:
+    """Per keyword, the newest evidence screenshot since ``since`` per (asin, unit, image id)."""
     stmt = (
         select(models.Sighting)
         .where(models.Sighting.marketplace == marketplace)
-        .where(models.Sighting.keyword == keyword)
         .where(col(models.Sighting.seen_at) >= since)
         .where(col(models.Sighting.screenshot_sha256).is_not(None))
         .order_by(col(models.Sighting.seen_at))
     )
-    found: dict[tuple[str, str, str | None], str] = {}
+    found: dict[str, dict[tuple[str, str, str | None], str]] = {}
     for row in session.exec(stmt):
         assert row.screenshot_sha256 is not None
-        found[(row.asin, row.unit, row.image_id)] = row.screenshot_sha256
+        found.setdefault(row.keyword, {})[(row.asin, row.unit, row.image_id)] = row.screenshot_sha256
     return found

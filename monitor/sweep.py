@@ -185,6 +185,8 @@ class SweepRunner:
         # So do the tiles: one that looks like a tile photographed on an earlier page of this sweep
         # (same product, unit, picture, size and text) shares that photograph.
         self.photographed: dict[Look, str] = {}
+        # marketplace -> keyword -> the evidence of earlier sweeps that still stands for it
+        self.recent: dict[str, dict[str, dict[tuple[str, str, str | None], str]]] = {}
         self.own: dict[str, dict[str, store.ProductRef]] = {}
         self.backed_off: set[str] = set()
         self._launch_lock = asyncio.Lock()
@@ -485,14 +487,17 @@ class SweepRunner:
         }
 
     def _earlier_screenshots(self, task: Task) -> dict[tuple[str, str, str | None], str]:
-        """Screenshots recent enough to stand for this visit's unchanged ads (repeats cost nothing)."""
+        """Screenshots recent enough to stand for this visit's unchanged ads (repeats cost nothing);
+        read once a sweep per marketplace."""
         hours = self.config.sweep.screenshot_every_hours
         if hours <= 0:
             return {}
-        with Session(self.engine) as session:
-            return store.recent_screenshots(
-                session, task.marketplace, task.keyword, self.clock() - timedelta(hours=hours)
-            )
+        if task.marketplace not in self.recent:
+            with Session(self.engine) as session:
+                self.recent[task.marketplace] = store.recent_screenshots(
+                    session, task.marketplace, self.clock() - timedelta(hours=hours)
+                )
+        return dict(self.recent[task.marketplace].get(task.keyword, {}))
 
     def _identify(self, product: store.ProductRef, capture: Capture, image_sha: str | None) -> Identification:
         if image_sha is None:
