@@ -117,7 +117,8 @@ class Sweep(_Model):
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     retries: int = Field(default=2, ge=0, le=10)
     gallery_refresh: CronExpression = "30 3 * * *"  # daily, before the morning sweeps
-    # A new evidence screenshot when an ad shows a new image, or its last one is this old (0: always).
+    # A new evidence screenshot when an ad shows a new image, or its last one is this old; within a
+    # sweep a tile that looks like one already photographed shares it (0: every ad, every page).
     screenshot_every_hours: float = Field(default=24.0, ge=0)
 
     @field_validator("delay_seconds")
