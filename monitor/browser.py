@@ -256,8 +256,9 @@ class Visit:
         )
         if "exceptionDetails" in result:
             details = result["exceptionDetails"]
-            text = details.get("exception", {}).get("description") or details.get("text", "")
-            raise BrowserError(f"{self.url}: page script failed: {_first_line(Exception(text))}")
+            text = str(details.get("exception", {}).get("description") or details.get("text") or "")
+            first = text.strip().splitlines()[0] if text.strip() else "error"
+            raise BrowserError(f"{self.url}: page script failed: {first}")
         return result.get("result", {}).get("value")
 
     async def dom_ready(self) -> None:
@@ -269,7 +270,7 @@ class Visit:
         except PlaywrightTimeout:
             raise PageLoadTimeoutError(f"{self.url}: not parsed in time") from None
 
-    async def _served_html(self, response: Response | None) -> str:
+    async def served_html(self, response: Response | None) -> str:
         """The HTML as served, as soon as it has arrived; from Playwright once parsed if CDP lacks it."""
         if self.document:
             try:
@@ -335,7 +336,7 @@ class Visit:
         data = body.get("body", "")
         return base64.b64decode(data) if body.get("base64Encoded") else data.encode("latin-1")
 
-    def _arrived(self, request_id: str) -> None:
+    def arrived(self, request_id: str) -> None:
         """A response has arrived: a picture of the seller's galleries is read back at once, while
         the page is still being built, as an own ad will want it."""
         self.finished.add(request_id)
@@ -677,7 +678,7 @@ class Shopper:
         def finished(event: dict[str, Any]) -> None:
             if tab.current is not None:
                 tab.current.received_bytes += int(event.get("encodedDataLength", 0))
-                tab.current._arrived(event.get("requestId", ""))
+                tab.current.arrived(event.get("requestId", ""))
 
         def received(event: dict[str, Any]) -> None:
             response = event.get("response", {})
@@ -730,7 +731,7 @@ class Shopper:
             visit.parsed = asyncio.ensure_future(visit.page.wait_for_load_state("domcontentloaded"))
             visit.status = response.status if response else None
             visit.final_url = visit.page.url
-            visit.html = await visit._served_html(response)
+            visit.html = await visit.served_html(response)
             if COOKIE_BANNER_MARK in visit.html:
                 await visit.dom_ready()
                 async with _frames_running(tab.cdp, self.frame_lock) if tab.on_demand else nullcontext():
