@@ -739,6 +739,10 @@ class Shopper:
             visit.duration_ms = int((time.perf_counter() - started) * 1000)
             yield visit
             await visit.dom_ready()  # a shopper's page is left once it stands
+            browser = self.context.browser
+            if visit.page.is_closed() or (browser is not None and not browser.is_connected()):
+                # what the visit did without the browser (screenshots) failed quietly: do it again
+                raise PlaywrightError(f"{url}: the browser went away during the visit")
             ok = True
             if tab.visits % GC_EVERY == 0:  # not awaited here: the next visit waits for it (settle)
                 tab.collecting = asyncio.ensure_future(tab.cdp.send("HeapProfiler.collectGarbage"))

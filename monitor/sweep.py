@@ -3,8 +3,10 @@
 ``run_sweep`` plans (marketplace, keyword, page) tasks for the configured products, runs them with
 ``concurrency`` browser contexts, and for every own ASIN in any ad unit stores a sighting with the
 identified gallery variant. Each page visit, its sightings and the events they cause are one
-transaction, written in the sweep's store thread while the browser loads the next page. Faults stay local: a timeout is retried with backoff, a crashed browser is relaunched, a
-captcha backs off its marketplace for the rest of the sweep, and one bad page never ends the sweep.
+transaction, written in the sweep's store thread while the browser loads the next page. Faults stay
+local: a timeout is retried with backoff, a crashed browser is relaunched (a page it was on is loaded
+again), a captcha backs off its marketplace for the rest of the sweep, and one bad page never ends the
+sweep.
 """
 
 from __future__ import annotations
