@@ -275,11 +275,8 @@ class Visit:
         if self.document:
             try:
                 await asyncio.wait_for(self.document_arrived.wait(), IMAGE_WAIT_MS / 1000)
-                body = await self.cdp.send("Network.getResponseBody", {"requestId": self.document})
-                data = body.get("body", "")
-                return (
-                    base64.b64decode(data).decode("utf-8", "replace") if body.get("base64Encoded") else data
-                )
+                html = await self._response_body(self.document)
+                return html.decode("utf-8", "replace") if isinstance(html, bytes) else html
             except (PlaywrightError, TimeoutError) as exc:
                 log.debug("%s: HTML from CDP unavailable: %s", self.url, _first_line(exc))
         await self.dom_ready()
@@ -327,14 +324,19 @@ class Visit:
                 return data
         return None
 
+    async def _response_body(self, request_id: str) -> bytes | str:
+        """A response body as DevTools keeps it: bytes if it came base64-encoded, else text."""
+        body = await self.cdp.send("Network.getResponseBody", {"requestId": request_id})
+        data: str = body.get("body", "")
+        return base64.b64decode(data) if body.get("base64Encoded") else data
+
     async def _body(self, request_id: str) -> bytes | None:
         try:
-            body = await self.cdp.send("Network.getResponseBody", {"requestId": request_id})
+            data = await self._response_body(request_id)
         except PlaywrightError as exc:
             log.debug("image body %s unavailable: %s", request_id, exc)
             return None
-        data = body.get("body", "")
-        return base64.b64decode(data) if body.get("base64Encoded") else data.encode("latin-1")
+        return data if isinstance(data, bytes) else data.encode("latin-1")
 
     def arrived(self, request_id: str) -> None:
         """A response has arrived: a picture of the seller's galleries is read back at once, while

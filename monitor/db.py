@@ -38,15 +38,14 @@ def make_engine(url: str) -> Engine:
     try:
         if url.startswith("sqlite"):
             path = url.split(":///", 1)[1] if ":///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
             args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            pool: dict[str, Any] = {}
             if path in ("", ":memory:"):  # one database for every thread (the sweep stores in its own)
-                engine = sa.create_engine(
-                    url, connect_args=args | {"check_same_thread": False}, poolclass=StaticPool
-                )
+                args["check_same_thread"] = False
+                pool["poolclass"] = StaticPool
             else:
-                engine = sa.create_engine(url, connect_args=args)
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, connect_args=args, **pool)
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
             if url.startswith("postgresql://"):
