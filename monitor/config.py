@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -51,6 +52,45 @@ MARKETPLACE_LOCALES: dict[str, str] = {
     "br": "pt-BR",
 }
 
+# The day Amazon Ads reports in, per well-known marketplace (the profile's time zone); others: UTC.
+MARKETPLACE_TIMEZONES: dict[str, str] = {
+    "us": "America/Los_Angeles",
+    "ca": "America/Los_Angeles",
+    "mx": "America/Los_Angeles",
+    "br": "America/Sao_Paulo",
+    "uk": "Europe/London",
+    "gb": "Europe/London",
+    "ie": "Europe/Dublin",
+    "de": "Europe/Paris",
+    "fr": "Europe/Paris",
+    "it": "Europe/Paris",
+    "es": "Europe/Paris",
+    "nl": "Europe/Amsterdam",
+    "se": "Europe/Stockholm",
+    "pl": "Europe/Warsaw",
+    "be": "Europe/Brussels",
+    "tr": "Europe/Istanbul",
+    "ae": "Asia/Dubai",
+    "sa": "Asia/Riyadh",
+    "eg": "Africa/Cairo",
+    "in": "Asia/Kolkata",
+    "jp": "Asia/Tokyo",
+    "sg": "Asia/Singapore",
+    "au": "Australia/Sydney",
+}
+
+# Amazon Ads API hosts and Login with Amazon token endpoints per advertising region.
+ADS_API_URLS = {
+    "na": "https://advertising-api.amazon.com",
+    "eu": "https://advertising-api-eu.amazon.com",
+    "fe": "https://advertising-api-fe.amazon.com",
+}
+ADS_TOKEN_URLS = {
+    "na": "https://api.amazon.com/auth/o2/token",
+    "eu": "https://api.amazon.co.uk/auth/o2/token",
+    "fe": "https://api.amazon.co.jp/auth/o2/token",
+}
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -76,6 +116,26 @@ class Marketplace(_Model):
     base_url: str
     postal_code: str = ""
     language: str = ""  # e.g. "en-GB"; empty: derived from the marketplace key
+    timezone: str = ""  # IANA zone of the ads reporting day; empty: the marketplace's usual zone
+    ads_profile_id: str = ""  # Amazon Ads API profile of this marketplace; empty: no API pull
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not an IANA time zone (like 'America/Los_Angeles')") from None
+        return value
+
+    @field_validator("ads_profile_id")
+    @classmethod
+    def _profile(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.isdigit():
+            raise ValueError(f"{value!r} is not an Amazon Ads profile id (digits only)")
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -178,6 +238,34 @@ class Alerts(_Model):
     not_seen_after: int = Field(default=6, ge=1)  # sweeps without our ad before `not_seen`
     blocked_after: int = Field(default=3, ge=1)  # captchas in a row before `blocked`
     recent_days: int = Field(default=14, ge=1)  # window of "how often each variant was shown"
+    optout_grace_hours: float = Field(default=48.0, gt=0)  # an opt-out not in effect after this is overdue
+
+
+class Ads(_Model):
+    """Amazon Ads API access for `ismon ads pull`; the secrets come from the variables named here."""
+
+    region: Literal["na", "eu", "fe"] = "na"
+    client_id: str = ""
+    client_secret_env: str = "ISMON_ADS_CLIENT_SECRET"
+    refresh_token_env: str = "ISMON_ADS_REFRESH_TOKEN"
+    schedule: CronExpression = "15 7 * * *"  # the daemon's daily pull
+    lookback_days: int = Field(default=14, ge=0, le=60)  # days pulled again: Amazon restates them
+    api_url: str = ""  # empty: the region's endpoint
+    token_url: str = ""  # empty: the region's Login with Amazon endpoint
+
+    @property
+    def api_base(self) -> str:
+        return (self.api_url or ADS_API_URLS[self.region]).rstrip("/")
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.token_url or ADS_TOKEN_URLS[self.region]
+
+
+class Cluster(_Model):
+    """Reserved for several machines sharing one PostgreSQL database (not built yet)."""
+
+    enabled: bool = False
 
 
 class Config(_Model):
@@ -189,6 +277,8 @@ class Config(_Model):
     browser: Browser = Browser()
     email: Email | None = None
     alerts: Alerts = Alerts()
+    ads: Ads | None = None
+    cluster: Cluster = Cluster()
     path: Annotated[Path | None, Field(exclude=True)] = None
 
     @field_validator("marketplaces")
@@ -222,6 +312,11 @@ class Config(_Model):
     def locale(self, marketplace: str) -> str:
         configured = self.marketplaces[marketplace].language
         return configured or MARKETPLACE_LOCALES.get(marketplace, "en-US")
+
+    def timezone(self, marketplace: str) -> ZoneInfo:
+        """The zone whose calendar days Amazon Ads reports for ``marketplace``."""
+        configured = self.marketplaces[marketplace].timezone if marketplace in self.marketplaces else ""
+        return ZoneInfo(configured or MARKETPLACE_TIMEZONES.get(marketplace, "UTC"))
 
     def smtp_password(self, env: Mapping[str, str]) -> str:
         """The SMTP password from the environment variable the config names."""

@@ -6,7 +6,7 @@ them, and a test proves the two agree. Times are timezone-aware UTC on every bac
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -195,3 +195,95 @@ class Heartbeat(SQLModel, table=True):
     beat_at: datetime = Field(sa_type=UTCDateTime)
     next_sweep_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     state: str = ""
+
+
+# --- Amazon Ads data (monitor/ads) ---------------------------------------------------------------
+
+
+class AdsDay(SQLModel, table=True):
+    """One marketplace-local day of a search term (or targeted keyword) in an ad group.
+
+    Rows of one (marketplace, report, day, campaign) are replaced as a whole when that day is loaded
+    again, from a file or the API, so nothing is ever counted twice.
+    """
+
+    __tablename__ = "ads_day"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "marketplace",
+            "report",
+            "day",
+            "campaign",
+            "ad_group",
+            "keyword",
+            "match_type",
+            name="uq_ads_day_row",
+        ),
+        sa.Index("ix_ads_day_asin_keyword_day", "asin", "keyword_norm", "day"),
+        sa.Index("ix_ads_day_marketplace_day", "marketplace", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    marketplace: str = Field(max_length=16)
+    day: date  # the marketplace-local date Amazon reports
+    report: str = Field(max_length=16)  # search_term | targeting
+    keyword: str  # the customer search term, or the targeted keyword, as reported
+    keyword_norm: str  # NFKC, case-folded, whitespace collapsed: what configured keywords are matched on
+    match_type: str = Field(default="", max_length=16)
+    campaign: str
+    ad_group: str
+    asin: str | None = Field(default=None, max_length=10)  # only when the ad group advertises one own ASIN
+    asin_note: str = ""  # why asin is null
+    impressions: int = 0
+    clicks: int = 0
+    cost: float = 0.0
+    orders: int = 0
+    sales: float = 0.0
+    currency: str = Field(default="", max_length=3)
+    source: str = Field(max_length=8)  # file | api
+    loaded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AdsAdvertised(SQLModel, table=True):
+    """One day of an advertised product in an ad group (the Advertised product report)."""
+
+    __tablename__ = "ads_advertised"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "marketplace", "day", "campaign", "ad_group", "asin", name="uq_ads_advertised_row"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    marketplace: str = Field(max_length=16)
+    day: date
+    campaign: str
+    ad_group: str
+    asin: str = Field(max_length=10, index=True)
+    sku: str = ""
+    impressions: int = 0
+    clicks: int = 0
+    cost: float = 0.0
+    orders: int = 0
+    sales: float = 0.0
+    currency: str = Field(default="", max_length=3)
+    source: str = Field(max_length=8)  # file | api
+    loaded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AdsReportJob(SQLModel, table=True):
+    """A report asked of the Amazon Ads API, kept so that a restarted daemon collects it, not asks again."""
+
+    __tablename__ = "ads_report_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    marketplace: str = Field(max_length=16)
+    profile_id: str = Field(max_length=32)
+    report_type: str = Field(max_length=32)  # spSearchTerm | spTargeting | spAdvertisedProduct
+    start_day: date
+    end_day: date
+    report_id: str = Field(unique=True)
+    status: str = Field(default="pending", max_length=10, index=True)  # pending | stored | failed
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    error: str = ""

@@ -1,0 +1,114 @@
+"""What every command shares: the Typer apps, the consoles, the config and database openers.
+
+Part of the outermost edge of the data flow (``monitor.cli``). Commands live in the modules beside this
+one, grouped by the stage they drive; each parses its options, builds objects and prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from monitor.config import Config, load_config
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(
+    help="ismon: see which gallery image Amazon's Sponsored Products ads show, and get told when the "
+    "MAIN image was replaced.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+gallery_app = typer.Typer(help="Import or show listing galleries.", no_args_is_help=True)
+alerts_app = typer.Typer(help="The alert outbox.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(gallery_app, name="gallery")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(db_app, name="db")
+
+# Piped or under cron, rich would assume 80 columns and fold every table row; use a wide line instead.
+out = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
+err = Console(stderr=True, highlight=False)
+
+
+class PlainTable(Table):
+    """A rich Table whose cells are plain text: scraped text is never read as markup."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(*(Text(str(r)) if isinstance(r, str) else r for r in renderables), **kwargs)
+
+
+class State:
+    config_path: Path = Path("ismon.toml")
+    verbose: int = 0
+
+
+STATE = State()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def full_config() -> Config:
+    return load_config(STATE.config_path, os.environ)
+
+
+def config_without_secrets() -> Config:
+    """For commands that never send mail: a missing SMTP password is not their business."""
+    return load_config(STATE.config_path, {})
+
+
+def engine_for(config: Config) -> Any:
+    from monitor.db import open_database
+
+    return open_database(config.database_url)
+
+
+@contextmanager
+def progress(total: int | None, label: str) -> Iterator[Callable[[str], None]]:
+    """A progress bar on a terminal; nothing under cron (stderr is not a TTY)."""
+    if not err.is_terminal or total == 0:
+        yield lambda _msg: None
+        return
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[item]}"),
+    ]
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(label, total=total, item="")
+
+        def advance(message: str) -> None:
+            progress.update(task, advance=1, item=message)
+
+        yield advance
+
+
+@app.callback()
+def _main(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file [default: ./ismon.toml or $ISMON_CONFIG]"),
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output.")] = 0,
+) -> None:
+    STATE.config_path = config or Path(os.environ.get("ISMON_CONFIG", "ismon.toml"))
+    STATE.verbose = verbose
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
