@@ -228,7 +228,7 @@ def _ismon_child(
     conn: Connection,
     shots_hours: float = 24,
 ) -> None:
-    config = load_config(write_config(Path(folder), base_url, keywords, concurrency, pages, shots_hours), {})
+    config = load_config(write_config(Path(folder), base_url, keywords, concurrency, pages, shots_hours))
     engine = open_database(config.database_url)
     refresh_galleries(config, engine, clock=clock)  # not timed: galleries are imported once a day
     if warm:  # the steady state of a daemon: the same ads were seen (and photographed) before

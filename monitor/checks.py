@@ -1,6 +1,7 @@
 """``ismon check``: try each part a sweep needs and say, in one line each, what works and what does not.
 
-An edge module: it opens the database, starts the browser once and greets the SMTP server.
+An edge module: it tries the folders ismon writes to, opens the database, starts the browser once and
+greets the SMTP server (with the password from the variable the config names).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
@@ -15,6 +17,9 @@ from sqlmodel import Session
 from monitor import models, store
 from monitor.config import Config
 from monitor.errors import MonitorError
+from monitor.lock import sweep_running
+from monitor.pending import FAILED, RUNNING, describe_counts, outbox_counts
+from monitor.secrets import Secrets
 
 CheckResult = tuple[str, bool, str]
 
@@ -28,6 +33,41 @@ def next_run(schedule: list[str], now: datetime) -> datetime | None:
     return min(found) if found else None
 
 
+def check_folders(config: Config) -> list[CheckResult]:
+    """data_dir, the SQLite database's folder and the report folder: can ismon write there?"""
+    from monitor.folders import folder_problem
+
+    folders = [
+        ("data_dir", config.data_dir, "data_dir"),
+        ("report folder", config.data_dir / "report", "data_dir"),
+    ]
+    url = config.database_url
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        folders.append(("database folder", Path(url.removeprefix("sqlite:///")).parent, "database_url"))
+    results: list[CheckResult] = []
+    for name, path, key in folders:
+        problem = folder_problem(path, key)
+        results.append((name, problem is None, problem or f"{path} (writable)"))
+    return results
+
+
+def _sweep_line(config: Config, last: models.SweepRun) -> CheckResult:
+    detail = (
+        f"#{last.id} {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC, {last.pages} pages, "
+        f"{last.failures} failures"
+    )
+    if last.status != RUNNING:
+        return ("last sweep", last.status == "ok", detail)
+    if sweep_running(config.data_dir):
+        return ("last sweep", True, detail + " (running now)")
+    return (
+        "last sweep",
+        False,
+        detail + ": no process holds the sweep lock, so it was killed; the next sweep records it as "
+        "interrupted and sends its alerts",
+    )
+
+
 def check_database(config: Config, now: datetime) -> list[CheckResult]:
     from monitor.db import current_revision, open_database
 
@@ -38,22 +78,12 @@ def check_database(config: Config, now: datetime) -> list[CheckResult]:
     results: list[CheckResult] = [("database", True, f"revision {current_revision(engine)}")]
     with Session(engine) as session:
         last = store.last_sweep(session)
-        pending = store.pending_outbox_count(session)
+        counts = outbox_counts(session)
         beat = session.get(models.Heartbeat, "daemon")
-    if last is None:
-        results.append(("last sweep", True, "none yet"))
-    else:
-        results.append(
-            (
-                "last sweep",
-                last.status in ("ok", "running"),
-                f"#{last.id} {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC, {last.pages} pages, "
-                f"{last.failures} failures",
-            )
-        )
+    results.append(("last sweep", True, "none yet") if last is None else _sweep_line(config, last))
     nxt = next_run(config.sweep.schedule, now)
     results.append(("next sweep", True, f"{nxt:%Y-%m-%d %H:%M} UTC (daemon schedule)" if nxt else "never"))
-    results.append(("alerts", True, f"{pending} pending in the outbox"))
+    results.append(("alerts", not counts.get(FAILED), describe_counts(counts) + " (`ismon alerts list`)"))
     if beat is not None:
         age = (now - beat.beat_at).total_seconds()
         alive = age < 180
@@ -101,7 +131,7 @@ def check_smtp(config: Config, env: Mapping[str, str]) -> CheckResult:
         return ("smtp", True, "no [email] section: alerts stay in the outbox")
     where = f"{email.smtp_host}:{email.smtp_port} ({email.security})"
     try:
-        greet(email, config.smtp_password(env))
+        greet(email, Secrets(env, config.path).smtp_password(config))
     except MonitorError as exc:
         return ("smtp", False, str(exc))
     return (
@@ -121,6 +151,7 @@ def run_checks(config: Config, env: Mapping[str, str], now: datetime) -> list[Ch
             f"{len(config.marketplaces)} marketplaces",
         )
     ]
+    results.extend(check_folders(config))
     results.extend(check_database(config, now))
     results.append(check_browser(config))
     results.append(check_smtp(config, env))

@@ -7,10 +7,8 @@ that every other part receives as a value. Unknown keys are rejected and every m
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -318,18 +316,6 @@ class Config(_Model):
         configured = self.marketplaces[marketplace].timezone if marketplace in self.marketplaces else ""
         return ZoneInfo(configured or MARKETPLACE_TIMEZONES.get(marketplace, "UTC"))
 
-    def smtp_password(self, env: Mapping[str, str]) -> str:
-        """The SMTP password from the environment variable the config names."""
-        if self.email is None or not self.email.username:
-            return ""
-        value = env.get(self.email.password_env)
-        if value is None:
-            raise ConfigError(
-                f"{self.path or 'config'}: email.password_env: environment variable "
-                f"{self.email.password_env} is not set (email.username is {self.email.username!r})"
-            )
-        return value
-
 
 class _LocatedError(ValueError):
     """A cross-field error that knows which key it belongs to."""
@@ -382,8 +368,11 @@ def _resolve_paths(data: dict[str, object], base: Path) -> dict[str, object]:
     return data
 
 
-def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config:
-    """Validate TOML text as ismon's config; ``path`` anchors relative paths and error messages."""
+def parse_config(text: str, path: Path) -> Config:
+    """Validate TOML text as ismon's config; ``path`` anchors relative paths and error messages.
+
+    Secrets are not read here: commands read them when they need them (``monitor.secrets``).
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -394,13 +383,11 @@ def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) ->
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_validation(path, exc)) from None
-    if env is not None:
-        config.smtp_password(env)
     return config
 
 
-def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the config file; ``env`` (normally ``os.environ``) is checked for secrets."""
+def load_config(path: Path) -> Config:
+    """Read and validate the config file (no secret is needed for that)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -409,4 +396,4 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return parse_config(text, path, os.environ if env is None else env)
+    return parse_config(text, path)

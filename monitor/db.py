@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from monitor.errors import StoreError
+from monitor.folders import ensure_folder
 from monitor.paths import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def make_engine(url: str) -> Engine:
                 args["check_same_thread"] = False
                 pool["poolclass"] = StaticPool
             else:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                ensure_folder(Path(path).parent, "database_url")
             engine = sa.create_engine(url, connect_args=args, **pool)
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
@@ -54,6 +55,20 @@ def make_engine(url: str) -> Engine:
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StoreError(f"cannot use database {_safe(url)}: {exc}") from None
     return engine
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's own message, on one line (without SQLAlchemy's statement and background link)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return (text.splitlines() or [exc.__class__.__name__])[0]
+
+
+def _hint(exc: SQLAlchemyError) -> str:
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return " (the database file and its folder must be writable by the user running ismon)"
+    return ""
 
 
 def _safe(url: str) -> str:
@@ -79,7 +94,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(engine), revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate {_safe(str(engine.url))}: {exc}") from None
+        raise StoreError(f"cannot migrate {_safe(str(engine.url))}: {_reason(exc)}{_hint(exc)}") from None
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -97,7 +112,7 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open database {_safe(url)}: {exc.__class__.__name__}: {exc}") from None
+        raise StoreError(f"cannot open database {_safe(url)}: {_reason(exc)}{_hint(exc)}") from None
     if migrate:
         upgrade(engine)
     return engine

@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 from monitor.config import load_config
 from monitor.db import open_database
 from monitor.files import BlobStore
+from monitor.secrets import Secrets
 from monitor.sweep import SweepOptions, refresh_galleries, run_sweep
 
 Say = Callable[[str], None]
@@ -163,7 +164,7 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             ]
             products = [p for p in products if p[2]]
             config_path = write_config(folder, store.base_url, port, products)
-            config = load_config(config_path, {})
+            config = load_config(config_path)
             engine = open_database(config.database_url)
             say(f"config      {config_path}")
 
@@ -183,7 +184,7 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             ok &= second.status == "ok"
             say(_line("sweep 2", second))
 
-            flushed = flush_configured(engine, config, {}, clock())
+            flushed = flush_configured(engine, config, Secrets({}), clock())
             ok &= flushed.pending == 0 and flushed.sent > 0
             say(f"alerts      {flushed.sent} emails delivered, {flushed.pending} pending")
 

@@ -53,6 +53,10 @@ class DeliveryError(MonitorError):
     """An SMTP server could not be reached or refused a message."""
 
 
+class ConversationLostError(DeliveryError):
+    """The SMTP conversation ended early (dropped, out of time, or ismon is stopping): the rest wait."""
+
+
 class AuthenticationError(DeliveryError):
     """The SMTP server rejected the credentials: retrying will not help."""
 

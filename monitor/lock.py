@@ -16,14 +16,28 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from monitor.errors import LockedError
+from monitor.folders import ensure_folder
 
 LOCK_NAME = "sweep.lock"
+
+
+def sweep_running(data_dir: Path) -> bool:
+    """Whether a sweep holds the lock of ``data_dir`` right now (for ``ismon check``)."""
+    if not (data_dir / LOCK_NAME).is_file():
+        return False
+    lock = FileLock(str(data_dir / LOCK_NAME), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    lock.release()
+    return False
 
 
 @contextmanager
 def sweep_lock(data_dir: Path) -> Iterator[None]:
     """Hold the sweep lock, or raise ``LockedError`` at once if another sweep holds it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(data_dir, "data_dir")
     lock_path = data_dir / LOCK_NAME
     info_path = data_dir / (LOCK_NAME + ".owner")
     lock = FileLock(str(lock_path), timeout=0)

@@ -6,16 +6,17 @@ the row, so every attempt sends the same message with the same Message-ID; it ma
 after the server accepted it, in its own commit. A crash between the two causes at most one repeat of
 the same Message-ID, which mail clients fold together (DESIGN rule 5).
 
-Before sending, a row is *claimed* by pushing its ``next_attempt_at`` a few minutes ahead in a commit of
-its own: a second flush running at the same time (daemon and ``ismon alerts flush``) skips it.
+Before sending, a row is *claimed* (``claimed_until`` a few minutes ahead) in a commit of its own: a
+second flush running at the same time (daemon and ``ismon alerts flush``) skips it. A failed attempt
+sets ``next_attempt_at`` (backoff), which the scheduled flushes respect and a person's
+``ismon alerts flush`` does not. The SMTP conversation itself, with its overall deadline, is
+``monitor/smtp.py``.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
-from collections.abc import Mapping
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,20 +27,29 @@ from sqlmodel import Session, col, select
 
 from monitor.alerts import build_message, message_bytes, render_html, subject_for
 from monitor.config import Config, Email
-from monitor.errors import AuthenticationError, ConfigError, DeliveryError, MonitorError
+from monitor.errors import (
+    AuthenticationError,
+    ConfigError,
+    ConversationLostError,
+    DeliveryError,
+    MonitorError,
+)
 from monitor.files import BlobStore
 from monitor.models import Event, Outbox
-from monitor.outbox import (
+from monitor.outbox import events_of, load_alert_items
+from monitor.pending import (
+    COLLECTING,
     FAILED,
     PENDING,
     SENT,
     OutboxEntry,
-    events_of,
     list_outbox,
-    load_alert_items,
+    outbox_counts,
     promote_stale_digests,
     retry_failed,
 )
+from monitor.secrets import Secrets
+from monitor.smtp import Conversation, check_smtp
 
 __all__ = [
     "FlushResult",
@@ -66,6 +76,7 @@ class FlushResult:
     sent: int = 0
     failed: int = 0
     pending: int = 0
+    collecting: int = 0  # digests their sweep is still filling: sent when it ends
     errors: list[str] = field(default_factory=list)
 
 
@@ -74,102 +85,6 @@ def backoff(attempts: int) -> timedelta:
     if attempts <= 0:
         return timedelta(0)
     return min(BACKOFF_BASE * (1 << min(attempts - 1, 30)), BACKOFF_MAX)
-
-
-def _where(email: Email) -> str:
-    return f"{email.smtp_host}:{email.smtp_port} ({email.security})"
-
-
-def _tls_context(email: Email) -> ssl.SSLContext:
-    """Certificates are always verified: against ``email.ca_file`` when set, else the system's CAs."""
-    try:
-        return ssl.create_default_context(cafile=str(email.ca_file) if email.ca_file else None)
-    except (OSError, ssl.SSLError) as exc:
-        raise DeliveryError(f"email.ca_file {email.ca_file}: {exc}") from None
-
-
-def connect(email: Email, password: str) -> smtplib.SMTP:
-    """An SMTP connection ready to send: TLS as configured, logged in when a username is set.
-
-    Raises ``AuthenticationError`` when the server rejects the login (retrying will not help) and
-    ``DeliveryError`` when it cannot be reached or refuses to talk.
-    """
-    timeout = email.timeout_seconds
-    try:
-        if email.security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                email.smtp_host, email.smtp_port, timeout=timeout, context=_tls_context(email)
-            )
-        else:
-            smtp = smtplib.SMTP(email.smtp_host, email.smtp_port, timeout=timeout)
-    except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"cannot reach SMTP server {_where(email)}: {_reason(exc)}") from None
-    try:
-        smtp.ehlo()
-        if email.security == "starttls":
-            if not smtp.has_extn("starttls"):
-                raise DeliveryError(
-                    f"SMTP server {_where(email)} does not offer STARTTLS; "
-                    'set email.security to "ssl" or "none" if that is intended'
-                )
-            smtp.starttls(context=_tls_context(email))
-            smtp.ehlo()
-        elif email.username and email.security == "none":
-            log.warning(
-                "logging in to %s without TLS: the password crosses the network in clear", _where(email)
-            )
-        if email.username:
-            _login(smtp, email, password)
-    except MonitorError:
-        smtp.close()
-        raise
-    except (smtplib.SMTPException, OSError) as exc:
-        smtp.close()
-        raise DeliveryError(f"SMTP server {_where(email)} failed: {_reason(exc)}") from None
-    return smtp
-
-
-def _login(smtp: smtplib.SMTP, email: Email, password: str) -> None:
-    try:
-        smtp.login(email.username, password)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise AuthenticationError(
-            f"SMTP server {_where(email)} rejected the login of {email.username!r}: {_reason(exc)}. "
-            f"Check email.username and the password in ${email.password_env}; alerts stay in the outbox."
-        ) from None
-    except smtplib.SMTPNotSupportedError:
-        raise AuthenticationError(
-            f"SMTP server {_where(email)} does not accept a login (no AUTH offered"
-            + (" before STARTTLS" if email.security == "none" else "")
-            + "); check email.security, or leave email.username empty if no login is needed"
-        ) from None
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, smtplib.SMTPResponseException):
-        text = (
-            exc.smtp_error.decode("utf-8", "replace")
-            if isinstance(exc.smtp_error, bytes)
-            else str(exc.smtp_error)
-        )
-        return f"{exc.smtp_code} {text}".strip()
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (is the server running?)"
-    return f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
-
-
-def _quit(smtp: smtplib.SMTP) -> None:
-    try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        smtp.close()
-
-
-def check_smtp(email: Email, password: str) -> None:
-    """Connect, log in and quit, for ``ismon check``; raises like ``connect``."""
-    _quit(connect(email, password))
 
 
 def _failed_attempt(row: Outbox, error: str, now: datetime, max_attempts: int) -> bool:
@@ -192,21 +107,16 @@ def _failed_attempt(row: Outbox, error: str, now: datetime, max_attempts: int) -
     return False
 
 
-def _due(session: Session, now: datetime) -> list[Outbox]:
-    return list(
-        session.exec(
-            select(Outbox)
-            .where(
-                Outbox.status == PENDING,
-                sa.or_(col(Outbox.next_attempt_at).is_(None), col(Outbox.next_attempt_at) <= now),
-            )
-            .order_by(col(Outbox.created_at), col(Outbox.id))
-        ).all()
-    )
+def _unclaimed(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) <= now)
 
 
-def _pending_count(session: Session) -> int:
-    return session.exec(select(sa.func.count(col(Outbox.id))).where(Outbox.status == PENDING)).one()
+def _due(session: Session, now: datetime, *, ignore_backoff: bool) -> list[Outbox]:
+    """Pending rows no other flush is sending; with ``ignore_backoff`` also those waiting for a retry."""
+    stmt = select(Outbox).where(Outbox.status == PENDING, _unclaimed(now))
+    if not ignore_backoff:
+        stmt = stmt.where(sa.or_(col(Outbox.next_attempt_at).is_(None), col(Outbox.next_attempt_at) <= now))
+    return list(session.exec(stmt.order_by(col(Outbox.created_at), col(Outbox.id))).all())
 
 
 def _render(
@@ -227,12 +137,8 @@ def _claim(session: Session, row: Outbox, now: datetime) -> bool:
     """Take the row for this flush; False when another flush took it first."""
     result = session.execute(
         sa.update(Outbox)
-        .where(
-            col(Outbox.id) == row.id,
-            col(Outbox.status) == PENDING,
-            sa.or_(col(Outbox.next_attempt_at).is_(None), col(Outbox.next_attempt_at) <= now),
-        )
-        .values(next_attempt_at=now + CLAIM_LEASE)
+        .where(col(Outbox.id) == row.id, col(Outbox.status) == PENDING, _unclaimed(now))
+        .values(claimed_until=now + CLAIM_LEASE)
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -244,12 +150,22 @@ def _mark_sent(session: Session, row: Outbox, now: datetime, refused: dict[str, 
     row.status = SENT
     row.sent_at = now
     row.next_attempt_at = None
+    row.claimed_until = None
     row.attempts += 1
     row.last_error = (
         "refused by " + ", ".join(f"{rcpt} ({code})" for rcpt, (code, _) in refused.items())
         if refused
         else ""
     )
+    session.add(row)
+    session.commit()
+
+
+def _count_failure(
+    session: Session, row: Outbox, error: str, now: datetime, max_attempts: int, result: FlushResult
+) -> None:
+    row.claimed_until = None
+    result.failed += _failed_attempt(row, error, now, max_attempts)
     session.add(row)
     session.commit()
 
@@ -263,18 +179,25 @@ def flush_outbox(
     *,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     recent_days: int = 14,
+    ignore_backoff: bool = False,
+    stop: threading.Event | None = None,
+    time_limit: float | None = None,
 ) -> FlushResult:
-    """Send every due outbox row over one SMTP connection.
+    """Send every due outbox row in one SMTP conversation of at most ``email.timeout_seconds``.
 
-    Unreachable server: the rows stay pending with ``last_error`` and a backoff (``errors`` says why).
-    Rejected login: ``AuthenticationError`` is raised and the rows stay pending, their attempts unspent.
-    ``recent_days`` is the window of "how often each variant was shown" (``config.alerts.recent_days``).
+    Unreachable, silent or dripping server: the rows stay pending with ``last_error`` and a backoff
+    (``errors`` says why). Rejected login: ``AuthenticationError`` is raised and the rows stay pending,
+    their attempts unspent. ``ignore_backoff`` (a person asked: ``ismon alerts flush``) also sends rows
+    whose next try is later; rows another flush is sending right now are always left alone. ``stop``
+    (set on SIGTERM) ends the conversation at once; ``time_limit`` shortens it (a sweep that is
+    stopping has only seconds left). ``recent_days`` is the window of "how often each
+    variant was shown" (``config.alerts.recent_days``).
     """
     result = FlushResult()
     with Session(engine, expire_on_commit=False) as session:
         promote_stale_digests(session, now)
         session.commit()
-        due = _due(session, now)
+        due = _due(session, now, ignore_backoff=ignore_backoff)
         if due and not email.recipients:
             raise DeliveryError("email.recipients is empty: nobody to send the alerts to")
         ready: list[Outbox] = []
@@ -286,16 +209,16 @@ def flush_outbox(
                     log.exception("cannot render alert %s", row.message_id)
                     session.rollback()
                     result.errors.append(f"{row.message_id}: cannot render: {exc}")
-                    result.failed += _failed_attempt(row, f"cannot render: {exc}", now, max_attempts)
-                    session.add(row)
-                    session.commit()
+                    _count_failure(session, row, f"cannot render: {exc}", now, max_attempts, result)
                     continue
                 session.add(row)
                 session.commit()
             ready.append(row)
         if ready:
-            _deliver(session, ready, email, password, now, max_attempts, result)
-        result.pending = _pending_count(session)
+            with Conversation(email, stop=stop, time_limit=time_limit) as smtp:
+                _deliver(session, ready, smtp, password, now, max_attempts, result)
+        counts = outbox_counts(session)
+        result.pending, result.collecting = counts.get(PENDING, 0), counts.get(COLLECTING, 0)
     log.info("outbox flush: %d sent, %d failed, %d pending", result.sent, result.failed, result.pending)
     return result
 
@@ -303,14 +226,15 @@ def flush_outbox(
 def _deliver(
     session: Session,
     rows: list[Outbox],
-    email: Email,
+    smtp: Conversation,
     password: str,
     now: datetime,
     max_attempts: int,
     result: FlushResult,
 ) -> None:
+    email = smtp.email
     try:
-        smtp = connect(email, password)
+        smtp.open(password)
     except AuthenticationError as exc:
         for row in rows:
             row.last_error = str(exc)[:1000]
@@ -320,36 +244,25 @@ def _deliver(
     except DeliveryError as exc:
         result.errors.append(str(exc))
         for row in rows:
-            result.failed += _failed_attempt(row, str(exc), now, max_attempts)
-            session.add(row)
-        session.commit()
+            _count_failure(session, row, str(exc), now, max_attempts, result)
         return
-    try:
-        for row in rows:
-            if not _claim(session, row, now):
-                continue
-            assert row.message is not None
-            try:
-                refused = smtp.sendmail(email.sender, list(email.recipients), row.message)
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
-                error = f"SMTP server {_where(email)} dropped the connection: {_reason(exc)}"
-                result.errors.append(f"{row.message_id}: {error}")
-                result.failed += _failed_attempt(row, error, now, max_attempts)
-                session.add(row)
-                session.commit()
-                break  # the connection is gone; the rest stay due for the next flush
-            except smtplib.SMTPException as exc:
-                error = f"SMTP server {_where(email)} refused the message: {_reason(exc)}"
-                result.errors.append(f"{row.message_id}: {error}")
-                result.failed += _failed_attempt(row, error, now, max_attempts)
-                session.add(row)
-                session.commit()
-                continue
-            _mark_sent(session, row, now, refused)
-            result.sent += 1
-            log.info("alert sent: %s %s", row.message_id, row.subject)
-    finally:
-        _quit(smtp)
+    for row in rows:
+        if not _claim(session, row, now):
+            continue
+        assert row.message is not None
+        try:
+            refused = smtp.send(email.sender, list(email.recipients), row.message)
+        except ConversationLostError as exc:
+            result.errors.append(f"{row.message_id}: {exc}")
+            _count_failure(session, row, str(exc), now, max_attempts, result)
+            break  # the conversation is over; the rest stay due for the next flush
+        except DeliveryError as exc:
+            result.errors.append(f"{row.message_id}: {exc}")
+            _count_failure(session, row, str(exc), now, max_attempts, result)
+            continue
+        _mark_sent(session, row, now, refused)
+        result.sent += 1
+        log.info("alert sent: %s %s", row.message_id, row.subject)
 
 
 def preview_latest(engine: Engine, config: Config, blobs: BlobStore, out: Path, now: datetime) -> Path:
@@ -376,15 +289,31 @@ def preview_latest(engine: Engine, config: Config, blobs: BlobStore, out: Path, 
     return target
 
 
-def flush_configured(engine: Engine, config: Config, env: Mapping[str, str], now: datetime) -> FlushResult:
-    """``flush_outbox`` with everything taken from the config (the CLI, the daemon and the demo use it)."""
+def flush_configured(
+    engine: Engine,
+    config: Config,
+    secrets: Secrets,
+    now: datetime,
+    *,
+    ignore_backoff: bool = False,
+    stop: threading.Event | None = None,
+    time_limit: float | None = None,
+) -> FlushResult:
+    """``flush_outbox`` with everything taken from the config (the CLI, the daemon and the demo use it).
+
+    The SMTP password is read here, when delivery needs it: ``MissingSecretError`` (exit code 2) names
+    the variable when it is not set.
+    """
     if config.email is None:
         raise ConfigError(f"{config.path}: email: no [email] section, so alerts cannot be delivered")
     return flush_outbox(
         engine,
         config.email,
-        config.smtp_password(env),
+        secrets.smtp_password(config),
         BlobStore(config.data_dir),
         now,
         recent_days=config.alerts.recent_days,
+        ignore_backoff=ignore_backoff,
+        stop=stop,
+        time_limit=time_limit,
     )

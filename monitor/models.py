@@ -178,9 +178,10 @@ class Outbox(SQLModel, table=True):
     message_id: str = Field(unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     subject: str
-    status: str = Field(default="pending", max_length=10, index=True)  # pending | sent | failed
+    status: str = Field(default="pending", max_length=10, index=True)  # collecting | pending | sent | failed
     attempts: int = 0
-    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the retry after a failure
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a flush is sending it
     last_error: str = ""
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     message: bytes | None = Field(default=None, sa_type=sa.LargeBinary)  # the rendered MIME message

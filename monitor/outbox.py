@@ -9,7 +9,7 @@ the sweep's digest becomes ready), and the gallery refresh calls ``record_galler
 
 An outbox row lives ``collecting`` (a digest still being filled by its sweep) -> ``pending`` -> ``sent``
 (an SMTP server accepted it) or ``failed`` (gave up after many attempts). A digest left collecting by a
-sweep that died is made pending later by ``promote_stale_digests``, so nothing is lost. Each row gets
+sweep that died is made pending by the next sweep (``monitor/pending.py``), so nothing is lost. Each row gets
 its Message-ID when it is created; ``monitor/mailer.py`` renders it once and sends it.
 
 This module also loads what an email shows about its events (``load_alert_items``).
@@ -21,7 +21,6 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -64,33 +63,16 @@ from monitor.models import (
     Sighting,
     SweepRun,
 )
+from monitor.pending import (
+    COLLECTING,
+    PENDING,
+    promote_stale_digests,
+)
 
 log = logging.getLogger(__name__)
 
-COLLECTING = "collecting"
-PENDING = "pending"
-SENT = "sent"
-FAILED = "failed"
-
 HISTORY_LIMIT = 200  # sightings of one ad key replayed to know its confirmed state
 BLOCKED_WINDOW = 500  # newest visits of a marketplace looked at for a run of captchas
-STALE_DIGEST = timedelta(hours=12)  # a sweep "running" longer than this has died
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """One outbox row for ``ismon alerts list``."""
-
-    id: int
-    message_id: str
-    created_at: datetime
-    subject: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime | None
-    last_error: str
-    sent_at: datetime | None
-    events: int
 
 
 def new_message_id(domain: str = "ismon.local") -> str:
@@ -407,26 +389,6 @@ def close_sweep_events(session: Session, sweep: SweepRun, config: Config, now: d
     return events
 
 
-def promote_stale_digests(session: Session, now: datetime) -> int:
-    """Make digests whose sweep ended (or died) without closing them ready to send; returns how many."""
-    promoted = 0
-    for row in session.exec(select(Outbox).where(Outbox.status == COLLECTING)).all():
-        sweep_ids = set(session.exec(select(Event.sweep_id).where(Event.outbox_id == row.id)).all())
-        alive = False
-        for sweep_id in sweep_ids:
-            sweep = session.get(SweepRun, sweep_id) if sweep_id is not None else None
-            if sweep is not None and sweep.status == "running" and now - sweep.started_at < STALE_DIGEST:
-                alive = True
-        if not alive:
-            log.warning("digest %s was left collecting by a sweep that did not close it: sending it", row.id)
-            row.status = PENDING
-            session.add(row)
-            promoted += 1
-    if promoted:
-        session.flush()
-    return promoted
-
-
 def _ids(value: Iterable[str] | str) -> list[str]:
     return value.split() if isinstance(value, str) else [v for item in value for v in item.split()]
 
@@ -458,45 +420,6 @@ def record_gallery_change(
     _attach(session, [event], "immediate", None, now, _domain(config))
     log.info("event %s: %s", event.kind, event.detail)
     return event
-
-
-def list_outbox(session: Session, *, limit: int | None = None) -> list[OutboxEntry]:
-    """Outbox rows, newest first, for ``ismon alerts list``."""
-    counts = dict(
-        session.exec(
-            select(Event.outbox_id, sa.func.count(col(Event.id)))
-            .where(col(Event.outbox_id).is_not(None))
-            .group_by(col(Event.outbox_id))
-        ).all()
-    )
-    stmt = select(Outbox).order_by(col(Outbox.created_at).desc(), col(Outbox.id).desc())
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [
-        OutboxEntry(
-            id=row.id or 0,
-            message_id=row.message_id,
-            created_at=row.created_at,
-            subject=row.subject,
-            status=row.status,
-            attempts=row.attempts,
-            next_attempt_at=row.next_attempt_at,
-            last_error=row.last_error,
-            sent_at=row.sent_at,
-            events=counts.get(row.id, 0),
-        )
-        for row in session.exec(stmt).all()
-    ]
-
-
-def retry_failed(session: Session, now: datetime) -> int:
-    """Give rows that ran out of attempts another round (``ismon alerts flush --retry-failed``)."""
-    rows = session.exec(select(Outbox).where(Outbox.status == FAILED)).all()
-    for row in rows:
-        row.status, row.attempts, row.next_attempt_at = PENDING, 0, now
-        session.add(row)
-    session.flush()
-    return len(rows)
 
 
 # ---------------------------------------------------------------- what an email shows about its events

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
@@ -24,28 +22,33 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from monitor import models
 from monitor.config import Config
 from monitor.errors import LockedError, MonitorError
 from monitor.lock import sweep_lock
+from monitor.pending import close_dead_sweeps
+from monitor.secrets import Secrets
+from monitor.signals import STOP_WITHIN_S, GracefulStop
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-STOP_WITHIN_S = 15.0
 HEARTBEAT_EVERY_S = 30
 
 
 class Daemon:
-    def __init__(self, config: Config, engine: Engine, *, clock: Clock) -> None:
+    def __init__(self, config: Config, engine: Engine, *, clock: Clock, secrets: Secrets) -> None:
         self.config = config
         self.engine = engine
         self.clock = clock
+        self.secrets = secrets
         self.stop = threading.Event()
-        self.idle = threading.Event()
+        self.idle = threading.Event()  # no sweep or gallery refresh running
         self.idle.set()
+        self.not_sending = threading.Event()  # no outbox flush running
+        self.not_sending.set()
         self.started_at = clock()
         self.state = "starting"
         self.scheduler = BackgroundScheduler(
@@ -105,14 +108,18 @@ class Daemon:
             return
         from monitor.mailer import flush_configured
 
+        self.not_sending.clear()
         try:
-            result = flush_configured(self.engine, self.config, os.environ, self.clock())
+            # ``stop`` ends the SMTP conversation at once: a dripping server cannot hold the daemon
+            result = flush_configured(self.engine, self.config, self.secrets, self.clock(), stop=self.stop)
             if result.sent or result.errors:
                 log.info("outbox: %d sent, %d pending, %s", result.sent, result.pending, result.errors[:3])
         except MonitorError as exc:
             log.error("outbox flush failed: %s", exc)
         except Exception:
             log.exception("outbox flush crashed")
+        finally:
+            self.not_sending.set()
 
     def next_sweep(self) -> datetime | None:
         job: Job | None = self.scheduler.get_job("sweep")
@@ -158,47 +165,53 @@ class Daemon:
         self.scheduler.add_job(self.beat, IntervalTrigger(seconds=HEARTBEAT_EVERY_S), id="heartbeat")
 
     def run(self, run_now: bool = False) -> int:
-        def on_signal(signum: int, _frame: FrameType | None) -> None:
-            log.warning("%s received: finishing the page in hand, then stopping", signal.Signals(signum).name)
-            self.stop.set()
-
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-        self.schedule(run_now)
-        self.scheduler.start()
-        self.state = "idle" if not run_now else "sweep"
-        self.beat()
-        log.info("daemon started; next sweep %s", self.next_sweep())
-        while not self.stop.wait(1.0):
-            pass
-        deadline = STOP_WITHIN_S - 2
-        self.scheduler.shutdown(wait=False)
-        finished = self.idle.wait(deadline)
-        if not finished:
-            log.error("the running job did not stop in %.0f s; recording it as interrupted", deadline)
-            mark_running_sweeps_interrupted(self.engine, self.clock())
-        self.state = "stopped"
-        self.beat()
-        self.engine.dispose()
-        if not finished:
-            os._exit(1)  # a thread is stuck in the browser; leave without waiting for it
+        stopping = GracefulStop(
+            stop=self.stop,
+            what="finishing the page in hand",
+            on_overdue=lambda: mark_running_sweeps_interrupted(self.engine, self.clock()),
+        )
+        with stopping:
+            self.schedule(run_now)
+            self.scheduler.start()
+            self.state = "idle" if not run_now else "sweep"
+            self.beat()
+            log.info("daemon started; next sweep %s", self.next_sweep())
+            while not self.stop.wait(1.0):
+                pass
+            deadline = STOP_WITHIN_S - 2
+            self.scheduler.shutdown(wait=False)
+            finished = self.idle.wait(deadline) and self.not_sending.wait(
+                max(0.0, (stopping.left() or 0.0) - 2)
+            )
+            if not finished:
+                log.error("the running job did not stop in %.0f s; recording it as interrupted", deadline)
+                mark_running_sweeps_interrupted(self.engine, self.clock())
+            self.state = "stopped"
+            self.beat()
+            self.engine.dispose()
+            if not finished:
+                os._exit(1)  # a thread is stuck in the browser; leave without waiting for it
         return 0
 
 
 def mark_running_sweeps_interrupted(engine: Engine, now: datetime) -> int:
-    """Close sweep rows left ``running`` (by a stuck job or a killed process)."""
+    """Close sweep rows left ``running`` (a job stuck at shutdown) and release their digests."""
     with Session(engine) as session:
-        rows = session.exec(select(models.SweepRun).where(col(models.SweepRun.status) == "running")).all()
-        for row in rows:
-            row.status = "interrupted"
-            row.finished_at = now
-            session.add(row)
+        closed = close_dead_sweeps(session, now)
         session.commit()
-        return len(rows)
+        return len(closed)
 
 
 def run_daemon(
-    config: Config, engine: Engine, config_path: Path, *, clock: Clock, run_now: bool = False
+    config: Config,
+    engine: Engine,
+    config_path: Path,
+    *,
+    clock: Clock,
+    secrets: Secrets,
+    run_now: bool = False,
 ) -> int:
+    """Run the schedule until SIGTERM or SIGINT. The SMTP password must be there: the daemon sends."""
     log.info("ismon daemon with %s", config_path)
-    return Daemon(config, engine, clock=clock).run(run_now)
+    secrets.smtp_password(config)  # MissingSecretError (exit 2) now, not a failed flush every minute
+    return Daemon(config, engine, clock=clock, secrets=secrets).run(run_now)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from monitor import models
 from monitor.config import Config
@@ -99,16 +99,6 @@ def retire_gallery(session: Session, product_id: int, now: datetime) -> None:
     for row in current_gallery(session, product_id):
         row.retired_at = now
         session.add(row)
-
-
-def pending_outbox_count(session: Session) -> int:
-    """Alerts not delivered yet (``collecting``: a digest its sweep is still filling)."""
-    stmt = (
-        select(func.count())
-        .select_from(models.Outbox)
-        .where(col(models.Outbox.status).in_(("pending", "collecting")))
-    )
-    return int(session.exec(stmt).one())
 
 
 def last_sweep(session: Session) -> models.SweepRun | None:

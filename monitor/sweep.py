@@ -31,7 +31,7 @@ from playwright.async_api import Error as PlaywrightError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor import gallery, models, outbox, store
+from monitor import gallery, models, outbox, pending, store
 from monitor.browser import (
     CAPTCHA_URL_RE,
     Shopper,
@@ -66,6 +66,7 @@ def _evidence_key(ad: AdUnit) -> tuple[str, str, str | None]:
 
 
 FAILED_KINDS = frozenset({"captcha", "unknown", "error"})
+ABANDON_AFTER_S = 6.0  # a stopping sweep waits this long for the pages in hand
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,12 +345,33 @@ class SweepRunner:
                             )
                             for _ in range(min(self.config.sweep.concurrency, max(len(tasks), 1)))
                         ]
-                        await asyncio.gather(*workers)
+                        await self._until_done_or_abandoned(workers)
             finally:
                 if self.browser is not None:
                     with contextlib.suppress(PlaywrightError):
                         await self.browser.close()
         summary.seconds = time.perf_counter() - started
+
+    async def _until_done_or_abandoned(self, workers: list[asyncio.Task[None]]) -> None:
+        """Wait for the workers; once the sweep is asked to stop, give the pages in hand
+        ``ABANDON_AFTER_S`` to finish, then abandon them (nothing is stored for an abandoned page)."""
+        done: set[asyncio.Task[None]] = set()
+        pending: set[asyncio.Task[None]] = set(workers)
+        while pending and not self.stop.is_set():
+            finished, pending = await asyncio.wait(pending, timeout=0.2)
+            done |= finished
+        if pending:
+            finished, pending = await asyncio.wait(pending, timeout=ABANDON_AFTER_S)
+            done |= finished
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.warning("stopping: %d page(s) in hand abandoned", len(pending))
+                await asyncio.wait(pending)
+        for task in done:  # a worker's own failure (a bug) surfaces here, once every worker has ended
+            failure = None if task.cancelled() else task.exception()
+            if failure is not None:
+                raise failure
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake at once when the sweep is asked to stop."""
@@ -400,7 +422,9 @@ class SweepRunner:
                         if shopper is not None:
                             await shopper.close()
                         shopper = None
-                    if attempt < self.config.sweep.retries and not self.stop.is_set():
+                    if self.stop.is_set():  # stopping: the page is abandoned, not failed for its keyword
+                        break
+                    if attempt < self.config.sweep.retries:
                         await self._pause(min(2**attempt * 0.5, 8) + self.rng.random() * 0.5)
                 else:
                     await writes.add(
@@ -647,11 +671,17 @@ def _kind(page: SearchPage, visit: Visit) -> str:
 
 
 def start_sweep(engine: Engine, trigger: str, now: datetime) -> int:
+    """The new sweep's row; sweeps left ``running`` by a killed process are closed in the same commit.
+
+    Callers hold the sweep lock (``monitor/lock.py``), so no other sweep of this data_dir is alive.
+    """
     with Session(engine) as session:
         run = models.SweepRun(started_at=now, trigger=trigger)
         session.add(run)
-        session.commit()
+        session.flush()
         assert run.id is not None
+        pending.close_dead_sweeps(session, now, by=run.id)
+        session.commit()
         return run.id
 
 

@@ -25,13 +25,8 @@ from monitor.config import Marketplace as MarketplaceConfig
 from monitor.config import Product as ProductConfig
 from monitor.files import BlobStore
 from monitor.models import Event, GalleryImage, Marketplace, Outbox, PageVisit, Product, Sighting, SweepRun
-from monitor.outbox import (
-    close_sweep_events,
-    list_outbox,
-    promote_stale_digests,
-    record_gallery_change,
-    record_page_events,
-)
+from monitor.outbox import close_sweep_events, record_gallery_change, record_page_events
+from monitor.pending import list_outbox, promote_stale_digests
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 ASIN = "B0CTEST001"

@@ -12,6 +12,7 @@ import pytest
 from monitor.config import load_config, parse_config
 from monitor.errors import ConfigError
 from monitor.paths import TEMPLATES
+from monitor.secrets import MissingSecretError, Secrets
 
 GOOD = """
 database_url = "sqlite:///state/ismon.db"
@@ -37,14 +38,14 @@ recipients = ["seller@example.com"]
 """
 
 
-def _error(text: str, env: dict[str, str] | None = None) -> str:
+def _error(text: str) -> str:
     with pytest.raises(ConfigError) as info:
-        parse_config(text, Path("/etc/ismon/ismon.toml"), env if env is not None else {})
+        parse_config(text, Path("/etc/ismon/ismon.toml"))
     return str(info.value)
 
 
 def test_a_good_file_is_read_with_paths_relative_to_it() -> None:
-    config = parse_config(GOOD, Path("/etc/ismon/ismon.toml"), {"ISMON_SMTP_PASSWORD": "pw"})
+    config = parse_config(GOOD, Path("/etc/ismon/ismon.toml"))
     assert config.database_url == "sqlite:////etc/ismon/state/ismon.db"
     assert config.data_dir == Path("/etc/ismon/data")
     assert config.marketplaces["us"].base_url == "https://www.amazon.com"
@@ -53,12 +54,12 @@ def test_a_good_file_is_read_with_paths_relative_to_it() -> None:
     assert product.keywords == ["camping chair", "folding chair"]
     assert config.sweep.delay_seconds == (1.0, 2.0)
     assert config.locale("us") == "en-US"
-    assert config.smtp_password({"ISMON_SMTP_PASSWORD": "pw"}) == "pw"
+    assert Secrets({"ISMON_SMTP_PASSWORD": "pw"}).smtp_password(config) == "pw"
 
 
 def test_the_example_written_by_init_is_valid() -> None:
     text = (TEMPLATES / "ismon.example.toml").read_text()
-    config = parse_config(text, Path("/tmp/ismon.toml"), {})
+    config = parse_config(text, Path("/tmp/ismon.toml"))
     assert config.products[0].keywords == ["camping chair", "lightweight folding chair"]
     assert config.email is not None
 
@@ -77,7 +78,7 @@ def test_the_example_written_by_init_is_valid() -> None:
     ],
 )
 def test_each_mistake_names_the_file_the_key_and_the_reason(change: tuple[str, str], expected: str) -> None:
-    message = _error(GOOD.replace(*change), {"ISMON_SMTP_PASSWORD": "x"})
+    message = _error(GOOD.replace(*change))
     assert message.startswith("/etc/ismon/ismon.toml: ")
     assert expected in message
     assert "Traceback" not in message
@@ -89,14 +90,22 @@ def test_a_syntax_error_gives_the_line() -> None:
     assert "line 12" in message
 
 
-def test_a_missing_password_variable_is_named() -> None:
-    message = _error(GOOD, {})
-    assert "email.password_env: environment variable ISMON_SMTP_PASSWORD is not set" in message
+def test_the_config_needs_no_secret_and_a_missing_one_is_named_when_it_is_needed() -> None:
+    config = parse_config(GOOD, Path("/etc/ismon/ismon.toml"))  # username set, no variable: fine
+    with pytest.raises(MissingSecretError) as info:
+        Secrets({}, config.path).smtp_password(config)
+    message = str(info.value)
+    assert message.startswith("/etc/ismon/ismon.toml: email.password_env: ")
+    assert "environment variable ISMON_SMTP_PASSWORD is not set" in message and "'me'" in message
+    assert info.value.exit_code == 2
+    assert Secrets({"ISMON_SMTP_PASSWORD": ""}).smtp_password(config) == ""  # set but empty is set
+    no_login = parse_config(GOOD.replace('username = "me"', ""), Path("/etc/ismon/ismon.toml"))
+    assert Secrets({}).smtp_password(no_login) == ""
 
 
 def test_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="ismon init"):
-        load_config(tmp_path / "nope.toml", {})
+        load_config(tmp_path / "nope.toml")
 
 
 def _ismon(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from monitor.config import Email
 from monitor.demo import free_port
 from monitor.errors import AuthenticationError, DeliveryError
-from monitor.mailer import check_smtp, connect
+from monitor.smtp import Conversation, check_smtp
 
 
 @pytest.fixture(scope="module")
@@ -136,12 +136,10 @@ def test_starttls_with_a_wrong_password_is_an_authentication_error(
 
 
 def test_implicit_tls_sends(ssl_server: int, certificate: tuple[Path, Path]) -> None:
-    smtp = connect(email(ssl_server, "ssl", certificate[0]), "right")
-    try:
-        refused = smtp.sendmail("a@example.com", ["b@example.com"], b"Subject: hi\r\n\r\nhello\r\n")
-        assert refused == {}
-    finally:
-        smtp.quit()
+    with Conversation(email(ssl_server, "ssl", certificate[0])) as smtp:
+        smtp.open("right")
+        refused = smtp.send("a@example.com", ["b@example.com"], b"Subject: hi\r\n\r\nhello\r\n")
+    assert refused == {}
 
 
 def test_plain_smtp_to_a_tls_port_fails_clearly(ssl_server: int) -> None:

@@ -82,7 +82,7 @@ keywords = ["camping chair", "camp table"]
 executable = "{chromium}"
 """
     )
-    return load_config(folder / "ismon.toml", {})
+    return load_config(folder / "ismon.toml")
 
 
 @pytest.fixture
@@ -433,7 +433,7 @@ def test_the_delivery_location_is_set_once_and_kept(
         .replace(f'base_url = "{store.base_url}"', f'base_url = "{store.base_url}"\npostal_code = "98101"')
     )
     (tmp_path / "ismon.toml").write_text(text)
-    config = load_config(tmp_path / "ismon.toml", {})
+    config = load_config(tmp_path / "ismon.toml")
     engine = open_database(config.database_url)
     run_sweep(config, engine, clock=clock, options=SweepOptions(keywords=frozenset({"camp table"})))
     run_sweep(config, engine, clock=clock, options=SweepOptions(keywords=frozenset({"camp table"})))
@@ -564,7 +564,7 @@ def test_proxies_rotate_per_browser_context(tmp_path: Path, store: Storefront, c
         config = write_config(tmp_path, store.base_url, chromium_path)
         text = (tmp_path / "ismon.toml").read_text().replace("[browser]", f"[browser]\nproxy = [{urls}]")
         (tmp_path / "ismon.toml").write_text(text)
-        config = load_config(tmp_path / "ismon.toml", {})
+        config = load_config(tmp_path / "ismon.toml")
         engine = open_database(config.database_url)
         summary = run_sweep(config, engine, clock=clock)
         assert summary.status == "ok", summary.errors

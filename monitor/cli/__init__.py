@@ -35,3 +35,25 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except Exception as exc:
+        message = _environmental(exc)
+        if message is None:
+            raise  # a bug: the traceback is what a bug report needs
+        err.print(f"[red]error:[/] {escape(message)}", highlight=False)
+        sys.exit(1)
+
+
+def _environmental(exc: Exception) -> str | None:
+    """One line for a failure of the machine rather than of ismon (a disk, a file, the database server).
+
+    The commands check the paths they know first (``monitor/folders.py``); this is the last net.
+    """
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc} (check that the path exists and ismon may write there)"
+    database_errors = sys.modules.get("sqlalchemy.exc")
+    if database_errors is not None and isinstance(exc, database_errors.OperationalError):
+        orig = getattr(exc, "orig", None)
+        first = (str(orig if orig is not None else exc).splitlines() or ["?"])[0]
+        return f"database: {first}"
+    return None

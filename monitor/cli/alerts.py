@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,11 +11,11 @@ from rich.text import Text
 from monitor.cli.common import (
     PlainTable,
     alerts_app,
-    config_without_secrets,
     engine_for,
     err,
     full_config,
     out,
+    secrets,
     utcnow,
 )
 
@@ -25,17 +24,24 @@ from monitor.cli.common import (
 
 @alerts_app.command("list")
 def alerts_list() -> None:
-    """The outbox: pending, sent and failed alerts."""
+    """The outbox, newest first: each alert's state, its next try and its last error.
+
+    `collecting` is a digest its sweep is still filling (sent when the sweep ends, or by the next sweep
+    if that one was killed); `pending` waits for the next flush (`next try` says when: after a failure
+    the scheduled flushes wait 1, 2, 4 ... minutes, `ismon alerts flush` does not); `failed` gave up.
+    """
     from sqlmodel import Session
 
-    from monitor.mailer import list_outbox
+    from monitor.pending import describe_counts, list_outbox, next_try, outbox_counts
 
-    config = config_without_secrets()
+    config = full_config()
     engine = engine_for(config)
+    now = utcnow()
     with Session(engine) as session:
         rows = list_outbox(session)
+        counts = outbox_counts(session)
     table = PlainTable()
-    for column in ("id", "created", "status", "attempts", "subject", "last error"):
+    for column in ("id", "created", "status", "attempts", "next try", "subject", "last error"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
@@ -43,20 +49,40 @@ def alerts_list() -> None:
             row.created_at.strftime("%Y-%m-%d %H:%M"),
             row.status,
             str(row.attempts),
+            next_try(row, now),
             row.subject,
-            row.last_error,
+            row.last_error or "-",
         )
     out.print(table if rows else "the outbox is empty")
+    if rows:
+        out.print(Text(describe_counts(counts)))
 
 
 @alerts_app.command("flush")
-def alerts_flush() -> None:
-    """Deliver the pending alerts now."""
+def alerts_flush(
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Also try again the alerts ismon gave up on.")
+    ] = False,
+) -> None:
+    """Deliver every pending alert now, even those waiting for a retry (a person asked).
+
+    The daemon and sweeps retry on a backoff (1, 2, 4 ... minutes, at most 6 hours); this command does
+    not wait for it. Exit code 1 when some alerts could not be delivered (`ismon alerts list` shows why).
+    """
+    from sqlmodel import Session
+
     from monitor.mailer import flush_configured
+    from monitor.pending import retry_failed as give_another_round
 
     config = full_config()
     engine = engine_for(config)
-    result = flush_configured(engine, config, os.environ, utcnow())
+    now = utcnow()
+    if retry_failed:
+        with Session(engine) as session:
+            again = give_another_round(session, now)
+            session.commit()
+        out.print(f"{again} failed alerts get another round")
+    result = flush_configured(engine, config, secrets(config), now, ignore_backoff=True)
     out.print(f"{result.sent} sent, {result.pending} pending, {result.failed} failed")
     for line in result.errors:
         err.print(Text(f"  {line}", style="red"))
@@ -71,11 +97,17 @@ def alerts_preview(
     ] = None,
 ) -> None:
     """Write the rendered email of the latest events to an HTML file to open in a browser."""
+    from monitor.errors import UsageError
     from monitor.files import BlobStore
+    from monitor.folders import ensure_folder
     from monitor.mailer import preview_latest
 
-    config = config_without_secrets()
+    config = full_config()
+    if out_file is None:
+        target = ensure_folder(config.data_dir, "data_dir") / "alert-preview.html"
+    else:
+        target = out_file
+        ensure_folder(out_file if out_file.is_dir() else out_file.parent, "--out", UsageError)
     engine = engine_for(config)
-    target = out_file or config.data_dir / "alert-preview.html"
     path = preview_latest(engine, config, BlobStore(config.data_dir), target, utcnow())
     out.print(Text(f"preview written: {path}"))

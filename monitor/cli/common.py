@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.config import Config, load_config
+from monitor.secrets import Secrets
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,18 @@ def utcnow() -> datetime:
 
 
 def full_config() -> Config:
-    return load_config(STATE.config_path, os.environ)
+    """The validated config file; it never needs a secret (``secrets()`` reads them when needed)."""
+    return load_config(STATE.config_path)
 
 
 def config_without_secrets() -> Config:
-    """For commands that never send mail: a missing SMTP password is not their business."""
-    return load_config(STATE.config_path, {})
+    """The same as ``full_config()``: no config needs its secrets to load (kept for its callers)."""
+    return full_config()
+
+
+def secrets(config: Config) -> Secrets:
+    """The environment as the source of the secrets ``config`` names, read when a command needs one."""
+    return Secrets(os.environ, config.path)
 
 
 def engine_for(config: Config) -> Any:

@@ -13,8 +13,8 @@ from rich.text import Text
 from monitor.cli.common import (
     PlainTable,
     app,
-    config_without_secrets,
     engine_for,
+    full_config,
     out,
     utcnow,
 )
@@ -35,7 +35,7 @@ def history(
 
     from monitor.history import history_json, parse_since, query_history
 
-    config = config_without_secrets()
+    config = full_config()
     engine = engine_for(config)
     since_at = parse_since(since, utcnow()) if since else None
     with Session(engine) as session:
@@ -75,11 +75,16 @@ def report(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder [default: DATA_DIR/report]")] = None,
 ) -> None:
     """Write the static history site (open index.html in a browser)."""
+    from monitor.errors import UsageError
     from monitor.files import BlobStore
+    from monitor.folders import ensure_folder
     from monitor.report import build_report
 
-    config = config_without_secrets()
+    config = full_config()
+    if out_dir is not None:
+        target = ensure_folder(out_dir, "--out", UsageError)
+    else:
+        target = ensure_folder(config.data_dir / "report", "data_dir")
     engine = engine_for(config)
-    target = out_dir or config.data_dir / "report"
     summary = build_report(engine, config, BlobStore(config.data_dir), target, utcnow())
     out.print(Text(f"report written: {summary.index}"))

@@ -12,7 +12,6 @@ from rich.text import Text
 
 from monitor.cli.common import (
     app,
-    config_without_secrets,
     db_app,
     engine_for,
     full_config,
@@ -63,7 +62,7 @@ def db_upgrade() -> None:
     """Apply the database migrations."""
     from monitor.db import current_revision
 
-    config = config_without_secrets()
+    config = full_config()
     engine = engine_for(config)
     out.print(f"database at revision {current_revision(engine)}")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Annotated, Any
 
 import typer
@@ -13,17 +12,21 @@ from monitor.cli.common import (
     STATE,
     PlainTable,
     app,
-    config_without_secrets,
     engine_for,
     err,
     full_config,
     gallery_app,
     out,
     progress,
+    secrets,
     utcnow,
 )
 from monitor.config import Config
 from monitor.errors import MonitorError, UsageError
+from monitor.signals import GracefulStop
+
+FLUSH_AT_LEAST_S = 1.0  # a stopping sweep does not start an SMTP conversation shorter than this
+STOP_MARGIN_S = 2.0  # kept for closing the database and leaving
 
 # --- galleries -----------------------------------------------------------------------------------
 
@@ -35,9 +38,11 @@ def gallery_refresh(
     ] = None,
 ) -> None:
     """Import the listing galleries from the product pages."""
+    from monitor.folders import ensure_folder
     from monitor.sweep import refresh_galleries
 
     config = full_config()
+    ensure_folder(config.data_dir, "data_dir")
     engine = engine_for(config)
     count = len(asins) if asins else len(config.products)
     with progress(count, "galleries") as advance:
@@ -61,7 +66,7 @@ def gallery_show(asin: str) -> None:
 
     from monitor import models, store
 
-    config = config_without_secrets()
+    config = full_config()
     engine = engine_for(config)
     with Session(engine) as session:
         products = session.exec(select(models.Product).where(models.Product.asin == asin.upper())).all()
@@ -94,8 +99,14 @@ def sweep(
     no_delay: Annotated[bool, typer.Option("--no-delay", help="Skip politeness pauses")] = False,
     trigger: Annotated[str, typer.Option(hidden=True)] = "manual",
 ) -> None:
-    """Run one sweep now (cron-safe: a lock stops overlapping runs)."""
+    """Run one sweep now (cron-safe: a lock stops overlapping runs).
+
+    SIGTERM or Ctrl-C: the page in hand is finished (or abandoned after a few seconds), the sweep is
+    recorded as interrupted, its alerts are sent if that can be done in time, and ismon exits within
+    15 s (exit code 1). A second Ctrl-C leaves at once.
+    """
     from monitor.lock import sweep_lock
+    from monitor.scheduler import mark_running_sweeps_interrupted
     from monitor.sweep import SweepOptions, plan, run_sweep
 
     config = full_config()
@@ -106,28 +117,53 @@ def sweep(
         trigger=trigger,
         politeness=not no_delay,
     )
-    with sweep_lock(config.data_dir):
+    stopping = GracefulStop(on_overdue=lambda: mark_running_sweeps_interrupted(engine, utcnow()))
+    with sweep_lock(config.data_dir), stopping:
         total = len(plan(config, config.products, options))
         with progress(total, "sweep") as advance:
-            summary = run_sweep(config, engine, clock=utcnow, options=options, progress=advance)
-        _flush_after(config, engine)
+            summary = run_sweep(
+                config, engine, clock=utcnow, options=options, progress=advance, stop=stopping.stop
+            )
+        flushed = _flush_after(config, engine, stopping)
+    if stopping.received:
+        err.print(f"{stopping.received}: sweep {summary.sweep_id} recorded as interrupted")
     _print_summary(summary)
-    raise typer.Exit(summary.exit_code)
+    raise typer.Exit(max(summary.exit_code, flushed))
 
 
-def _flush_after(config: Config, engine: Any) -> None:
-    """Sweeps flush the outbox when they end; a mail problem is reported, never fatal."""
+def _flush_after(config: Config, engine: Any, stopping: GracefulStop) -> int:
+    """Sweeps flush the outbox when they end (a stopping one only in the time it has left).
+
+    A mail problem is reported, never fatal; a missing password variable makes the exit code 2.
+    """
     if config.email is None:
-        return
+        return 0
     from monitor.mailer import flush_configured
+    from monitor.secrets import MissingSecretError
 
+    left = stopping.left()
+    if left is not None and left < FLUSH_AT_LEAST_S + STOP_MARGIN_S:
+        err.print("alerts kept in the outbox: no time left to send them before stopping")
+        return 0
     try:
-        result = flush_configured(engine, config, os.environ, utcnow())
+        result = flush_configured(
+            engine,
+            config,
+            secrets(config),
+            utcnow(),
+            time_limit=None if left is None else left - STOP_MARGIN_S,
+        )
+    except MissingSecretError as exc:
+        err.print(Text(f"alerts kept in the outbox: {exc}", style="red"))
+        return 2
     except MonitorError as exc:
         err.print(Text(f"alerts kept in the outbox: {exc}", style="yellow"))
-        return
+        return 0
     if result.sent or result.pending:
         err.print(f"alerts: {result.sent} sent, {result.pending} pending")
+    for line in result.errors[:3]:
+        err.print(Text(f"  {line}", style="yellow"))
+    return 0
 
 
 def _print_summary(summary: Any) -> None:
@@ -151,10 +187,14 @@ def daemon(
     now: Annotated[bool, typer.Option("--now", help="Also sweep once right after starting.")] = False,
 ) -> None:
     """Run the schedule until SIGTERM or Ctrl-C."""
+    from monitor.folders import ensure_folder
     from monitor.scheduler import run_daemon
 
     config = full_config()
+    ensure_folder(config.data_dir, "data_dir")
     engine = engine_for(config)
     if not err.is_terminal:
         logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
-    raise typer.Exit(run_daemon(config, engine, STATE.config_path, clock=utcnow, run_now=now))
+    raise typer.Exit(
+        run_daemon(config, engine, STATE.config_path, clock=utcnow, secrets=secrets(config), run_now=now)
+    )
