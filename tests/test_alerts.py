@@ -221,6 +221,33 @@ def test_the_server_down_then_up_delivers_everything_exactly_once(
     assert {r.status for r in rows(engine)} == {"sent"}
 
 
+def test_a_manual_flush_sends_what_waits_for_its_retry_but_not_what_another_flush_is_sending(
+    engine: Engine, blobs: BlobStore, server: Server
+) -> None:
+    world = replaced_world(engine, blobs)
+    assert flush(world, server, blobs).pending == 1  # nothing listens: the next try is in a minute
+    server.start()
+    assert flush(world, server, blobs, after=timedelta(seconds=30)).sent == 0  # scheduled: waits
+
+    with Session(engine) as session:  # another flush has claimed the row and is sending it
+        row = session.exec(select(Outbox)).one()
+        row.claimed_until = world.now + timedelta(minutes=10)
+        session.add(row)
+        session.commit()
+    assert flush(world, server, blobs, after=timedelta(seconds=30), ignore_backoff=True).sent == 0
+    with Session(engine) as session:  # that flush died: its claim runs out
+        row = session.exec(select(Outbox)).one()
+        row.claimed_until = world.now
+        session.add(row)
+        session.commit()
+
+    now = flush(world, server, blobs, after=timedelta(seconds=30), ignore_backoff=True)
+    assert (now.sent, now.pending) == (1, 0)
+    assert len(server.inbox.messages) == 1
+    (row,) = rows(engine)
+    assert row.status == "sent" and row.attempts == 2 and row.claimed_until is None
+
+
 def test_backoff_grows_and_gives_up_after_max_attempts(
     engine: Engine, blobs: BlobStore, server: Server
 ) -> None:
