@@ -352,7 +352,7 @@ def _format_validation(path: Path, exc: ValidationError) -> str:
 
 
 def _resolve_paths(data: dict[str, object], base: Path) -> dict[str, object]:
-    url = data.get("database_url")
+    url = data.get("database_url", "sqlite:///ismon.db")  # the default too is beside the config file
     if isinstance(url, str) and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         db_path = Path(url.removeprefix("sqlite:///"))
         if not db_path.is_absolute():

@@ -42,7 +42,8 @@ app.add_typer(db_app, name="db")
 
 # Piped or under cron, rich would assume 80 columns and fold every table row; use a wide line instead.
 out = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
-err = Console(stderr=True, highlight=False)
+# Messages are not folded at 80 columns: an error under cron stays one line that names its path.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class PlainTable(Table):

@@ -29,12 +29,13 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example config."""
+    from monitor.folders import ensure_folder
     from monitor.paths import TEMPLATES
 
     target = directory / "ismon.toml"
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to overwrite it")
-    directory.mkdir(parents=True, exist_ok=True)
+    ensure_folder(directory, "DIR", UsageError)
     target.write_text((TEMPLATES / "ismon.example.toml").read_text(encoding="utf-8"), encoding="utf-8")
     out.print(
         f"wrote {escape(str(target))}: edit the marketplaces, products and email, then run `ismon check`"
@@ -75,6 +76,8 @@ def demo(
 ) -> None:
     """The whole pipeline against the built-in simulated storefront, on this machine."""
     from monitor.demo import run_demo
+    from monitor.folders import ensure_folder
 
+    ensure_folder(directory, "--dir", UsageError)
     result = run_demo(directory.resolve(), clock=utcnow, say=lambda line: out.print(Text(line)))
     raise typer.Exit(0 if result else 1)
