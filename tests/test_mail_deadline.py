@@ -27,6 +27,8 @@ from monitor.db import open_database
 from monitor.files import BlobStore
 from monitor.mailer import flush_outbox
 from monitor.models import Outbox
+from tests.test_daemon import ismon
+from tests.test_stopping import with_email
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 DRIP_EVERY_S = 0.2  # far below any per-read timeout: only an overall deadline ends the wait
@@ -157,34 +159,17 @@ def test_a_stalling_server_is_given_up_after_timeout_seconds_overall(
     assert result.errors and "not done within 2 s" in result.errors[0]
 
 
-def ismon(config: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(config), *args],
-        cwd=config.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-
-
 def write_config(folder: Path, port: int, timeout: float) -> Path:
     path = folder / "ismon.toml"
     path.write_text(
-        f"""
+        """
 database_url = "sqlite:///ismon.db"
 data_dir = "data"
 [sweep]
 schedule = ["0 0 1 1 *"]
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = {port}
-security = "none"
-sender = "ismon@seller.example"
-recipients = ["seller@seller.example"]
-timeout_seconds = {timeout}
 """
     )
+    with_email(path, port, timeout)
     engine = open_database(f"sqlite:///{folder / 'ismon.db'}")
     add_pending_alert(engine)
     engine.dispose()

@@ -50,7 +50,8 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
     controller.stop()
 
 
-def with_email(config: Path, port: int) -> Path:
+def with_email(config: Path, port: int, timeout: float = 5) -> Path:
+    """``config`` with an ``[email]`` section for an SMTP server on 127.0.0.1:``port``."""
     config.write_text(
         config.read_text()
         + f"""
@@ -60,7 +61,7 @@ smtp_port = {port}
 security = "none"
 sender = "ismon@seller.example"
 recipients = ["seller@seller.example"]
-timeout_seconds = 5
+timeout_seconds = {timeout}
 """
     )
     return config
