@@ -847,10 +847,11 @@ async def launch(playwright: Playwright, executable: str = "auto", *, headless: 
             executable_path=str(path),
             headless=headless,
             args=[*CHROMIUM_ARGS, *os.environ.get("ISMON_CHROMIUM_ARGS", "").split()],
-            # ismon stops on SIGINT/SIGTERM itself (monitor/signals.py); Playwright's own handlers
-            # would close the browser under the page in hand, and the sweep would fail its keywords.
+            # Ctrl-C reaches Playwright's driver too (one process group): its handler would close the
+            # browser under the page in hand and exit. ismon stops on SIGINT itself (monitor/signals.py).
+            # SIGTERM stays handled: a driver that gets one (`timeout` signals its whole group) then
+            # closes the browser and lives, instead of dying with a broken pipe.
             handle_sigint=False,
-            handle_sigterm=False,
         )
     except PlaywrightError as exc:
         raise BrowserError(f"cannot start {path}: {_first_line(exc)}") from None

@@ -7,8 +7,11 @@ and the process leaves on its own. A watchdog makes sure it leaves within ``with
 same: when time is up (or a second signal comes) it runs ``on_overdue`` (record what it can) for at most
 a second and ends the process.
 
-Chromium and Playwright's driver do not see the signal: the browser is launched with Playwright's own
-signal handling off (``monitor/browser.py``), so Ctrl-C never kills the browser under a running page.
+Chromium runs in a process group of its own and never sees these signals. Playwright's driver is in
+ismon's group: it ignores Ctrl-C (the browser is launched with Playwright's SIGINT handling off, see
+``monitor/browser.py``), so Ctrl-C never closes the browser under a running page. A SIGTERM sent to
+the whole group (``timeout``, systemd's default ``KillMode``) makes the driver close the browser; the
+page in hand is then abandoned, never recorded as the keyword's failure.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def gallery_refresh(
         list[str] | None, typer.Argument(help="ASINs (default: every configured product)")
     ] = None,
 ) -> None:
-    """Import the listing galleries from the product pages."""
+    """Import the listing galleries from the product pages (SIGTERM or Ctrl-C: stop after the one in hand)."""
     from monitor.folders import ensure_folder
     from monitor.sweep import refresh_galleries
 
@@ -45,8 +45,13 @@ def gallery_refresh(
     ensure_folder(config.data_dir, "data_dir")
     engine = engine_for(config)
     count = len(asins) if asins else len(config.products)
-    with progress(count, "galleries") as advance:
-        results = refresh_galleries(config, engine, clock=utcnow, asins=asins or (), progress=advance)
+    stopping = GracefulStop(what="finishing the gallery in hand")
+    with stopping, progress(count, "galleries") as advance:
+        results = refresh_galleries(
+            config, engine, clock=utcnow, asins=asins or (), progress=advance, stop=stopping.stop
+        )
+    if stopping.received:
+        err.print(f"{stopping.received}: stopped after {len(results)} of {count} galleries")
     failed = 0
     for result in results:
         if result.ok:
@@ -55,7 +60,7 @@ def gallery_refresh(
         else:
             failed += 1
             err.print(Text(f"{result.marketplace} {result.asin}: {result.error}", style="red"))
-    if failed:
+    if failed or stopping.received:
         raise typer.Exit(1)
 
 
