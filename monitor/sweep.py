@@ -356,18 +356,18 @@ class SweepRunner:
         """Wait for the workers; once the sweep is asked to stop, give the pages in hand
         ``ABANDON_AFTER_S`` to finish, then abandon them (nothing is stored for an abandoned page)."""
         done: set[asyncio.Task[None]] = set()
-        pending: set[asyncio.Task[None]] = set(workers)
-        while pending and not self.stop.is_set():
-            finished, pending = await asyncio.wait(pending, timeout=0.2)
+        running: set[asyncio.Task[None]] = set(workers)
+        while running and not self.stop.is_set():
+            finished, running = await asyncio.wait(running, timeout=0.2)
             done |= finished
-        if pending:
-            finished, pending = await asyncio.wait(pending, timeout=ABANDON_AFTER_S)
+        if running:
+            finished, running = await asyncio.wait(running, timeout=ABANDON_AFTER_S)
             done |= finished
-            for task in pending:
+            for task in running:
                 task.cancel()
-            if pending:
-                log.warning("stopping: %d page(s) in hand abandoned", len(pending))
-                await asyncio.wait(pending)
+            if running:
+                log.warning("stopping: %d page(s) in hand abandoned", len(running))
+                await asyncio.wait(running)
         for task in done:  # a worker's own failure (a bug) surfaces here, once every worker has ended
             failure = None if task.cancelled() else task.exception()
             if failure is not None:
