@@ -83,7 +83,8 @@ def alerts_flush(
             session.commit()
         out.print(f"{again} failed alerts get another round")
     result = flush_configured(engine, config, secrets(config), now, ignore_backoff=True)
-    out.print(f"{result.sent} sent, {result.pending} pending, {result.failed} failed")
+    collecting = f", {result.collecting} collecting (sent when their sweep ends)" if result.collecting else ""
+    out.print(f"{result.sent} sent, {result.pending} pending, {result.failed} failed{collecting}")
     for line in result.errors:
         err.print(Text(f"  {line}", style="red"))
     if result.pending or result.failed:
