@@ -32,7 +32,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from monitor.errors import BrowserError, BrowserNotFoundError, PageLoadTimeoutError
-from monitor.imaging.ids import image_id_from_url
+from monitor.imaging.ids import image_id_forms, image_id_from_url, shows_image
 
 log = logging.getLogger(__name__)
 
@@ -123,20 +123,42 @@ _URLPATTERN_SPECIAL = re.compile(r"[\\:*?+(){}]")
 CAPTCHA_URL_RE = re.compile(r"/errors/validateCaptcha")
 IMAGE_WAIT_MS = 5_000
 
-# One round trip for the tile of every ad to capture: the holder of the ASIN that contains the image,
-# else the image itself (units whose ASIN sits on no data-asin holder); with its box on the page and
-# what decides its pixels (size, pictures as loaded, text).
+# One round trip for the tile of every ad to capture, given as [asin, forms of its image id]. The tile
+# is the holder of the ASIN that contains the picture; else, where the unit names its products only in
+# links (Sponsored Brands footers, video), the smallest box around the picture that names this ASIN
+# and no other product holder (never a neighbour's tile); else the picture's own box. With its box on
+# the page and what decides its pixels (size, pictures as loaded, text).
 _TILES_JS = """
-(wanted) => wanted.map(([asin, imageId]) => {
-  const imgs = imageId
-    ? Array.from(document.querySelectorAll(`img[src*="${imageId}"], img[srcset*="${imageId}"]`))
-    : [];
+(wanted) => wanted.map(([asin, forms]) => {
+  const shows = (img) => forms.some((f) => ['src', 'srcset', 'data-src'].some(
+    (a) => (img.getAttribute(a) || '').includes(f)) || (img.currentSrc || '').includes(f));
+  const imgs = forms.length ? Array.from(document.images).filter(shows) : [];
+  const dp = /(?:\\/|%2F)dp(?:\\/|%2F)([A-Z0-9]{10})/i;
+  const named = (el) => {
+    const holders = new Set(), linked = new Set();
+    for (const n of [el, ...el.querySelectorAll('[data-asin], [data-csa-c-asin], a[href]')]) {
+      const h = n.getAttribute('data-asin') || n.getAttribute('data-csa-c-asin');
+      if (h) holders.add(h);
+      const m = (n.getAttribute('href') || '').match(dp);
+      if (m) linked.add(m[1].toUpperCase());
+    }
+    return {holders, linked};
+  };
+  const ownTile = (img) => {
+    for (let el = img.parentElement; el && el !== document.body; el = el.parentElement) {
+      const {holders, linked} = named(el);
+      if ([...holders].some((h) => h !== asin)) return null;
+      if (holders.has(asin) || linked.has(asin)) return el;
+    }
+    return null;
+  };
   let el = null;
   for (const img of imgs) {
-    const holder = img.closest(`[data-asin="${asin}"]`);
-    if (holder) { el = holder; break; }
+    el = img.closest(`[data-asin="${asin}"]`);
+    if (el) break;
   }
-  if (!el && !imageId) el = document.querySelector(`[data-asin="${asin}"]`);
+  if (!el) for (const img of imgs) { el = ownTile(img); if (el) break; }
+  if (!el && !forms.length) el = document.querySelector(`[data-asin="${asin}"]`);
   if (!el && imgs.length) {
     el = imgs[0].closest('[data-csa-c-asin], [data-component-type], li, div') || imgs[0];
   }
@@ -166,18 +188,13 @@ _RELOAD_IMAGES_JS = """
 }
 """
 _IMAGES_DONE_JS = """
-(ids) => new Promise((resolve) => {
+(forms) => new Promise((resolve) => {
   const pending = () => Array.from(document.images).filter(
-    (img) => ids.some((id) => (img.currentSrc || img.src).includes(id)) && !img.complete);
+    (img) => forms.some((f) => (img.currentSrc || img.src).includes(f)) && !img.complete);
   const check = () => { if (!pending().length) resolve(true); else setTimeout(check, 25); };
   check();
 })
 """
-
-
-def image_id_forms(image_id: str) -> list[str]:
-    """How an image id can appear in a URL: ``+`` as is or percent-encoded."""
-    return [image_id] if "+" not in image_id else [image_id, image_id.replace("+", "%2B")]
 
 
 def allow_patterns(image_ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -299,12 +316,13 @@ class Visit:
     async def wait_for_images(self, image_ids: list[str]) -> None:
         """Wait (briefly) until the ad images with these ids have arrived."""
         arrived = {u for u, r in self.images.items() if r in self.finished}
-        image_ids = [i for i in image_ids if not any(i in u for u in arrived)]
+        image_ids = [i for i in image_ids if not any(shows_image(u, i) for u in arrived)]
         if not image_ids:  # the usual case: no need to ask the page
             return
         await self.dom_ready()
+        forms = [form for image_id in image_ids for form in image_id_forms(image_id)]
         try:
-            await asyncio.wait_for(self.evaluate(_IMAGES_DONE_JS, image_ids), IMAGE_WAIT_MS / 1000)
+            await asyncio.wait_for(self.evaluate(_IMAGES_DONE_JS, forms), IMAGE_WAIT_MS / 1000)
         except (PlaywrightError, BrowserError, TimeoutError):
             log.debug("%s: ad images still loading after %d ms", self.url, IMAGE_WAIT_MS)
 
@@ -317,7 +335,9 @@ class Visit:
         if image_url and image_url in self.images:
             candidates.append(self.images[image_url])
         if image_id:
-            candidates.extend(r for u, r in self.images.items() if image_id in u and r not in candidates)
+            candidates.extend(
+                r for u, r in self.images.items() if shows_image(u, image_id) and r not in candidates
+            )
         for request_id in candidates:
             data = await (self.bodies.get(request_id) or self._body(request_id))
             if data is not None:
@@ -353,7 +373,8 @@ class Visit:
             return []
         await self.dom_ready()
         try:
-            found: list[dict[str, Any] | None] = await self.evaluate(_TILES_JS, [list(a) for a in ads])
+            wanted = [[asin, image_id_forms(image_id) if image_id else []] for asin, image_id in ads]
+            found: list[dict[str, Any] | None] = await self.evaluate(_TILES_JS, wanted)
         except (PlaywrightError, BrowserError) as exc:
             log.debug("ad tiles of %s unavailable: %s", self.url, exc)
             return [None] * len(ads)
