@@ -33,6 +33,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from monitor.errors import BrowserError, BrowserNotFoundError, PageLoadTimeoutError
 from monitor.imaging.ids import image_id_forms, image_id_from_url, shows_image
+from monitor.pages import is_continue_wall
 
 log = logging.getLogger(__name__)
 
@@ -755,6 +756,8 @@ class Shopper:
             visit.status = response.status if response else None
             visit.final_url = visit.page.url
             visit.html = await visit.served_html(response)
+            if is_continue_wall(visit.html):
+                await self._continue_shopping(visit, tab)
             if COOKIE_BANNER_MARK in visit.html:
                 await visit.dom_ready()
                 async with _frames_running(tab.cdp, self.frame_lock) if tab.on_demand else nullcontext():
@@ -779,6 +782,30 @@ class Shopper:
                     visit.parsed.exception()
             if not ok:  # whatever went wrong, the next visit starts in a clean tab
                 await self._close_tab()
+
+    async def _continue_shopping(self, visit: Visit, tab: _Tab) -> None:
+        """Pass Amazon's button-only wall as a shopper does: one click on "Continue shopping", then the
+        page it leads to is the visit's. Clicked once: a wall that comes back stays a captcha."""
+        await visit.dom_ready()
+        button = visit.page.locator(CONTINUE_BUTTON).first
+        visit.document, visit.document_arrived = "", asyncio.Event()  # the next page's HTML
+        try:
+            async with _frames_running(tab.cdp, self.frame_lock) if tab.on_demand else nullcontext():
+                async with visit.page.expect_navigation(wait_until="commit") as navigation:
+                    await button.click(timeout=5_000)
+                response = await navigation.value
+        except PlaywrightTimeout:
+            raise PageLoadTimeoutError(f"{visit.url}: no answer after continue shopping") from None
+        except PlaywrightError as exc:
+            if "closed" in str(exc):
+                raise
+            log.info("%s: the continue-shopping button did not lead on: %s", visit.url, _first_line(exc))
+            return
+        log.info("%s: passed the continue-shopping page with one click", visit.url)
+        visit.parsed = asyncio.ensure_future(visit.page.wait_for_load_state("domcontentloaded"))
+        visit.status = response.status if response else None
+        visit.final_url = visit.page.url
+        visit.html = await visit.served_html(response)
 
     async def set_delivery_location(self, base_url: str, postal_code: str, state_file: Path) -> bool:
         """Set the delivery postal code through Amazon's location popover and keep the browser state.
@@ -824,6 +851,10 @@ class Shopper:
 # The served HTML tells whether a page has the EU cookie banner: asking the page instead (a locator)
 # makes Playwright inject its selector engine into every fresh tab, ~100 ms of a ~300 ms visit.
 COOKIE_BANNER_MARK = "sp-cc-accept"  # the accept button, in the served HTML of the saved UK page too
+# The one button of Amazon's button-only robot check ("Click the button below to continue shopping").
+CONTINUE_BUTTON = (
+    'form[action*="validateCaptcha"] button[type=submit], form[action*="validateCaptcha"] input[type=submit]'
+)
 
 
 async def _accept_cookie_banner(page: Page) -> None:

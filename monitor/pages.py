@@ -266,6 +266,24 @@ def _sniff_kind(data: bytes, url: str | None) -> PageKind:
     return "unknown"
 
 
+# What makes a robot check one that asks for characters: the text box and the captcha picture.
+_CHARACTER_CAPTCHA = (b"captchacharacters", b"/captcha/", b"Captcha_")
+_SUBMIT_RE = re.compile(rb"""<button[^>]*type\s*=\s*["']?submit|<input[^>]*type\s*=\s*["']?submit""", re.I)
+
+
+def is_continue_wall(html: str | bytes) -> bool:
+    """Amazon's button-only robot check ("Click the button below to continue shopping"): the captcha
+    form with a submit button and nothing to type. A shopper passes it with one click; the character
+    captcha (``captcha_uk.html``) is not this, and is never answered."""
+    data = html.encode("utf-8", "replace") if isinstance(html, str) else html
+    head = data[:262_144]
+    if b"validateCaptcha" not in head or not _CAPTCHA_FORM_RE.search(head):
+        return False
+    if any(marker in head for marker in _CHARACTER_CAPTCHA):
+        return False
+    return bool(_SUBMIT_RE.search(head))
+
+
 def page_kind(html: str | bytes, url: str | None = None) -> PageKind:
     """The kind of page without extracting anything (``no_results`` needs ``parse_search``)."""
     data, _encoding_name, _notes = _prepare(html)

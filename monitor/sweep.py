@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import quote_plus
@@ -50,6 +50,8 @@ from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeo
 from monitor.files import BlobStore, content_id
 from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
 from monitor.pages import AdUnit, SearchPage, parse_search
+from monitor.sessions import Health, HealthLimits
+from monitor.sessions import Session as ShopperSession
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ class Task:
     marketplace: str
     keyword: str
     page: int
+    challenges: int = 0  # times this page was challenged (captcha) in this sweep so far
+    not_before: float = 0.0  # time.monotonic() before which it is not loaded again (after a challenge)
 
 
 @dataclass(slots=True)
@@ -83,6 +87,45 @@ class Capture:
     image: bytes | None
     screenshot: bytes | None
     screenshot_sha: str | None = None  # an earlier screenshot of the same image in the same unit
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A page as loaded, ready to be stored: what it was, the own ads captured, how the load went."""
+
+    url: str
+    page: SearchPage
+    kind: str
+    captures: list[Capture]
+    received: int
+    duration_ms: int
+    attempts: int
+    error: str
+    retried: bool  # a challenge: the page is tried again later in a fresh session
+
+
+@dataclass(slots=True)
+class _Lane:
+    """A worker's browser context and the shopper session it stands for."""
+
+    shopper: Shopper | None = None
+    session: ShopperSession | None = None
+
+    @property
+    def marketplace(self) -> str:
+        return self.session.marketplace if self.session is not None else ""
+
+    def open(self, shopper: Shopper, session: ShopperSession) -> None:
+        self.shopper, self.session = shopper, session
+
+    async def close(self) -> None:
+        """Close the context; the session is retired (a new context is a new session)."""
+        shopper, session = self.shopper, self.session
+        self.shopper = self.session = None
+        if session is not None:
+            session.retire()
+        if shopper is not None:
+            await shopper.close()
 
 
 class PageWrites:
@@ -118,6 +161,8 @@ class SweepSummary:
     kinds: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    challenges: int = 0  # captcha pages met, including those a fresh session then loaded
+    given_up: dict[str, str] = field(default_factory=dict)  # marketplace -> why its pages were skipped
     galleries_refreshed: int = 0
     seconds: float = 0.0
 
@@ -190,7 +235,13 @@ class SweepRunner:
         # marketplace -> keyword -> the evidence of earlier sweeps that still stands for it
         self.recent: dict[str, dict[str, dict[tuple[str, str, str | None], str]]] = {}
         self.own: dict[str, dict[str, store.ProductRef]] = {}
-        self.backed_off: set[str] = set()
+        self.health = Health(
+            HealthLimits(
+                blocked_after=config.alerts.blocked_after,
+                give_up_after_timeouts=config.sweep.give_up_after_timeouts,
+                challenge_retries=config.sweep.retries,
+            )
+        )
         self._launch_lock = asyncio.Lock()
         self._launches = 0
         self._proxy_turn = 0
@@ -345,6 +396,7 @@ class SweepRunner:
                             for _ in range(min(self.config.sweep.concurrency, max(len(tasks), 1)))
                         ]
                         await asyncio.gather(*workers)
+                self._report_given_up(summary)
             finally:
                 if self.browser is not None:
                     with contextlib.suppress(PlaywrightError):
@@ -360,6 +412,14 @@ class SweepRunner:
     def _products(self) -> list[store.ProductRef]:
         return [p for market in self.own.values() for p in market.values()]
 
+    def _report_given_up(self, summary: SweepSummary) -> None:
+        """The sweep's summary (and its row's note) says first which marketplaces were given up."""
+        for market, health in self.health.markets.items():
+            if health.given_up:
+                summary.given_up[market] = health.given_up.removeprefix("skipped: ")
+        lines = [f"{market}: {why}" for market, why in summary.given_up.items()]
+        summary.errors[:0] = lines
+
     async def _worker(
         self,
         playwright: object,
@@ -368,45 +428,24 @@ class SweepRunner:
         summary: SweepSummary,
         writes: PageWrites,
     ) -> None:
-        shopper: Shopper | None = None
-        market_of_shopper = ""
+        lane = _Lane()
         try:
             while not queue.empty():
                 if self.stop.is_set():
                     return
                 task = queue.get_nowait()
-                if task.marketplace in self.backed_off:
-                    await writes.add(partial(self._record_skip, task, summary))
+                if not self.health.skip_reason(task.marketplace):
+                    await self._pause(task.not_before - time.monotonic())  # a challenged page's pause
+                reason = self.health.skip_reason(task.marketplace)
+                if reason:
+                    await writes.add(partial(self._record_skip, task, summary, reason))
                     continue
-                if shopper is not None and market_of_shopper != task.marketplace:
-                    await shopper.close()
-                    shopper = None
-                for attempt in range(self.config.sweep.retries + 1):
-                    try:
-                        if shopper is None:
-                            shopper = await self._shopper(playwright, task.marketplace)
-                            market_of_shopper = task.marketplace
-                        await self._visit(shopper, http, task, summary, attempt + 1, writes)
-                        break
-                    except PageLoadTimeoutError as exc:
-                        last: BaseException = exc
-                        log.info("%s: timeout (attempt %d)", task.keyword, attempt + 1)
-                    except BrowserError as exc:  # the page failed (refused, reset, DNS): the browser is fine
-                        last = exc
-                        log.info("%s: load failed (attempt %d): %s", task.keyword, attempt + 1, exc)
-                    except PlaywrightError as exc:  # the browser or its tab went away: start afresh
-                        last = exc
-                        log.warning("%s: browser failure (attempt %d): %s", task.keyword, attempt + 1, exc)
-                        if shopper is not None:
-                            await shopper.close()
-                        shopper = None
-                    if attempt < self.config.sweep.retries and not self.stop.is_set():
-                        await self._pause(min(2**attempt * 0.5, 8) + self.rng.random() * 0.5)
-                else:
-                    await writes.add(
-                        partial(self._record_error, task, summary, gallery.describe_failure(last))
-                    )
-                self.progress(f"{task.marketplace} {task.keyword!r} p{task.page}")
+                if self.stop.is_set():
+                    return
+                if lane.marketplace != task.marketplace:
+                    await lane.close()
+                if await self._load(playwright, http, lane, task, summary, writes, queue):
+                    self.progress(f"{task.marketplace} {task.keyword!r} p{task.page}")
                 if self.options.politeness and not queue.empty():
                     low, high = self.config.sweep.delay_seconds
                     await self._pause(self.rng.uniform(low, high))
@@ -414,69 +453,133 @@ class SweepRunner:
             try:
                 await writes.drain()
             finally:
-                if shopper is not None:
-                    await shopper.close()
+                await lane.close()
+
+    async def _load(
+        self,
+        playwright: object,
+        http: httpx.AsyncClient,
+        lane: _Lane,
+        task: Task,
+        summary: SweepSummary,
+        writes: PageWrites,
+        queue: asyncio.Queue[Task],
+    ) -> bool:
+        """Load one page, retrying what went wrong; False when it was put back in the queue to be
+        tried later in a fresh session (it was challenged)."""
+        last: BaseException | None = None
+        for attempt in range(self.config.sweep.retries + 1):
+            try:
+                shopper = lane.shopper
+                if shopper is None:
+                    shopper = await self._shopper(playwright, task.marketplace)
+                    lane.open(shopper, self.health.new_session(task.marketplace))
+                return await self._visit(lane, http, task, summary, attempt + 1, writes, queue)
+            except PageLoadTimeoutError as exc:
+                last = exc
+                log.info("%s: timeout (attempt %d)", task.keyword, attempt + 1)
+                if self.health.unanswered(task.marketplace):
+                    break
+            except BrowserError as exc:  # the page failed (refused, reset, DNS): the browser is fine
+                last = exc
+                log.info("%s: load failed (attempt %d): %s", task.keyword, attempt + 1, exc)
+                if _unanswered(exc) and self.health.unanswered(task.marketplace):
+                    break
+            except PlaywrightError as exc:  # the browser or its tab went away: start afresh
+                last = exc
+                log.warning("%s: browser failure (attempt %d): %s", task.keyword, attempt + 1, exc)
+                await lane.close()
+            if attempt < self.config.sweep.retries and not self.stop.is_set():
+                await self._pause(min(2**attempt * 0.5, 8) + self.rng.random() * 0.5)
+        assert last is not None
+        await writes.add(partial(self._record_error, task, summary, gallery.describe_failure(last)))
+        return True
+
+    def _challenged(self, lane: _Lane, task: Task, queue: asyncio.Queue[Task]) -> bool:
+        """A captcha: its session is retired; True when the page goes back in the queue, to be loaded
+        after a pause in a fresh session while the other keywords go on."""
+        assert lane.session is not None
+        blocked = self.health.challenged(lane.session)
+        if blocked:
+            log.warning("%s: %s", task.marketplace, self.health.skip_reason(task.marketplace))
+            return False
+        if not self.health.retry_challenged(task.challenges):
+            log.warning("%s %r: challenged %d times; recorded as a captcha", task.marketplace,
+                        task.keyword, task.challenges + 1)  # fmt: skip
+            return False
+        pause = self.config.sweep.challenge_pause_seconds
+        log.info("%s %r: captcha; its session is retired, the page is tried again in a fresh one in "
+                 "%.0f s", task.marketplace, task.keyword, pause)  # fmt: skip
+        queue.put_nowait(replace(task, challenges=task.challenges + 1, not_before=time.monotonic() + pause))
+        return True
 
     async def _visit(
         self,
-        shopper: Shopper,
+        lane: _Lane,
         http: httpx.AsyncClient,
         task: Task,
         summary: SweepSummary,
         attempt: int,
         writes: PageWrites,
-    ) -> None:
+        queue: asyncio.Queue[Task],
+    ) -> bool:
+        """Load the page, capture the own ads and queue its store; False when it was challenged and
+        put back in the queue."""
+        assert lane.shopper is not None and lane.session is not None
         market = self.config.marketplaces[task.marketplace]
         url = search_url(market.base_url, task.keyword, task.page)
-        own = self.own.get(task.marketplace, {})
-        async with shopper.visit(url) as visit:
+        async with lane.shopper.visit(url) as visit:
             page = parse_search(visit.html, visit.final_url or url)
             kind = _kind(page, visit)
-            captures: list[Capture] = []
-            mine = [ad for ad in page.ads if ad.asin in own] if kind == "search" else []
-            if mine:
-                image_ids = [ad.image_id for ad in mine if ad.image_id]
-                await visit.load_images(image_ids)
-                await visit.wait_for_images(image_ids)
-                earlier = self._earlier_screenshots(task)
-                fresh = [ad for ad in mine if _evidence_key(ad) not in earlier]
-                found = await visit.find_tiles([(ad.asin, ad.image_id) for ad in fresh])
-                looks = self._looks(task, fresh, found)
-                for ad, look in looks.items():  # a tile that looks like one photographed this sweep
-                    if look in self.photographed:
-                        earlier[_evidence_key(ad)] = self.photographed[look]
-                tiles = {
-                    ad: t for ad, t in zip(fresh, found, strict=True) if _evidence_key(ad) not in earlier
-                }
-                # the pictures are read back while the screenshots are taken
-                pictures, images = await asyncio.gather(
-                    visit.screenshot_tiles(list(tiles.values())),
-                    asyncio.gather(*(visit.image_bytes(ad.image_url, ad.image_id) for ad in mine)),
-                )
-                shots = dict(zip(tiles, pictures, strict=True))
-                for ad, shot in shots.items():
-                    if shot and ad in looks:
-                        self.photographed[looks[ad]] = content_id(shot)
-                for ad, image in zip(mine, images, strict=True):
-                    captures.append(Capture(ad, image, shots.get(ad), earlier.get(_evidence_key(ad))))
-            received = visit.received_bytes
-            duration = visit.duration_ms
-            status_code = visit.status
+            captures = await self._capture(visit, task, page) if kind == "search" else []
+            received, duration, status_code = visit.received_bytes, visit.duration_ms, visit.status
         for capture in captures:
             if capture.image is None and capture.ad.image_url:
                 try:
                     capture.image = await gallery.fetch_image(http, capture.ad.image_url)
                 except ImageError as exc:
                     log.info("ad image of %s unavailable: %s", capture.ad.asin, exc)
-        error = f"HTTP {status_code}" if status_code and status_code >= 400 else ""
-        await writes.add(
-            partial(self._store, task, url, page, kind, captures, received, duration, attempt, error, summary)
-        )
+        retried = kind == "captcha" and self._challenged(lane, task, queue)
         if kind == "captcha":
-            self.backed_off.add(task.marketplace)
-            log.warning(
-                "%s: captcha; backing off this marketplace for the rest of the sweep", task.marketplace
-            )
+            await lane.close()  # retired: its cookies, context and proxy turn are not used again
+        elif kind != "error":
+            self.health.loaded(lane.session)
+        error = f"HTTP {status_code}" if status_code and status_code >= 400 else ""
+        loaded = Loaded(url, page, kind, captures, received, duration, attempt, error, retried)
+        await writes.add(partial(self._store, task, loaded, summary))
+        return not retried
+
+    async def _capture(self, visit: Visit, task: Task, page: SearchPage) -> list[Capture]:
+        """The own ads of a search page: each ad's picture as received, and a screenshot of its tile
+        unless one taken earlier stands for it."""
+        own = self.own.get(task.marketplace, {})
+        mine = [ad for ad in page.ads if ad.asin in own]
+        if not mine:
+            return []
+        image_ids = [ad.image_id for ad in mine if ad.image_id]
+        await visit.load_images(image_ids)
+        await visit.wait_for_images(image_ids)
+        earlier = self._earlier_screenshots(task)
+        fresh = [ad for ad in mine if _evidence_key(ad) not in earlier]
+        found = await visit.find_tiles([(ad.asin, ad.image_id) for ad in fresh])
+        looks = self._looks(task, fresh, found)
+        for ad, look in looks.items():  # a tile that looks like one photographed this sweep
+            if look in self.photographed:
+                earlier[_evidence_key(ad)] = self.photographed[look]
+        tiles = {ad: t for ad, t in zip(fresh, found, strict=True) if _evidence_key(ad) not in earlier}
+        # the pictures are read back while the screenshots are taken
+        pictures, images = await asyncio.gather(
+            visit.screenshot_tiles(list(tiles.values())),
+            asyncio.gather(*(visit.image_bytes(ad.image_url, ad.image_id) for ad in mine)),
+        )
+        shots = dict(zip(tiles, pictures, strict=True))
+        for ad, shot in shots.items():
+            if shot and ad in looks:
+                self.photographed[looks[ad]] = content_id(shot)
+        return [
+            Capture(ad, image, shots.get(ad), earlier.get(_evidence_key(ad)))
+            for ad, image in zip(mine, images, strict=True)
+        ]
 
     def _looks(self, task: Task, ads: list[AdUnit], tiles: list[Tile | None]) -> dict[AdUnit, Look]:
         """What the tiles found are known by for the rest of the sweep (none: photograph every ad)."""
@@ -522,19 +625,14 @@ class SweepRunner:
             return Identification("unknown", None, None, None, None, "hash", False)
         return identify(index, ad_fingerprint, capture.ad.image_id)
 
-    def _store(
-        self,
-        task: Task,
-        url: str,
-        page: SearchPage,
-        kind: str,
-        captures: Sequence[Capture],
-        received: int,
-        duration_ms: int,
-        attempts: int,
-        error: str,
-        summary: SweepSummary,
-    ) -> None:
+    def _store(self, task: Task, loaded: Loaded, summary: SweepSummary) -> None:
+        url, page, kind, captures = loaded.url, loaded.page, loaded.kind, loaded.captures
+        received, duration_ms, attempts, error = (
+            loaded.received,
+            loaded.duration_ms,
+            loaded.attempts,
+            loaded.error,
+        )
         now = self.clock()
         own = self.own.get(task.marketplace, {})
         with Session(self.engine) as session:
@@ -603,7 +701,9 @@ class SweepRunner:
         summary.sightings += len(sightings)
         summary.screenshots += sum(1 for capture in captures if capture.screenshot)
         summary.events += len(events)
-        if kind in FAILED_KINDS:
+        if kind == "captcha":
+            summary.challenges += 1
+        if kind in FAILED_KINDS and not loaded.retried:  # a challenged page tried again is not lost yet
             summary.failures += 1
             summary.errors.append(f"{task.marketplace} {task.keyword!r} page {task.page}: {kind}")
 
@@ -613,9 +713,8 @@ class SweepRunner:
         summary.failures += 1
         summary.errors.append(f"{task.marketplace} {task.keyword!r} page {task.page}: {message}")
 
-    def _record_skip(self, task: Task, summary: SweepSummary) -> None:
-        message = "skipped: the marketplace answered with a captcha earlier in this sweep"
-        self._plain_visit(task, "skipped", message, summary)
+    def _record_skip(self, task: Task, summary: SweepSummary, reason: str) -> None:
+        self._plain_visit(task, "skipped", reason, summary)
         summary.skipped += 1
 
     def _plain_visit(self, task: Task, status: str, error: str, summary: SweepSummary) -> None:
@@ -636,6 +735,24 @@ class SweepRunner:
             )
             session.commit()
         summary.kinds[status] += 1
+
+
+def _unanswered(exc: BrowserError) -> bool:
+    """A page load that failed because the marketplace did not answer (as opposed to the browser)."""
+    text = str(exc)
+    return any(code in text for code in _NO_ANSWER)
+
+
+_NO_ANSWER = (
+    "ERR_CONNECTION_REFUSED",
+    "ERR_CONNECTION_RESET",
+    "ERR_CONNECTION_CLOSED",
+    "ERR_CONNECTION_TIMED_OUT",
+    "ERR_TIMED_OUT",
+    "ERR_EMPTY_RESPONSE",
+    "ERR_NAME_NOT_RESOLVED",
+    "ERR_ADDRESS_UNREACHABLE",
+)
 
 
 def _kind(page: SearchPage, visit: Visit) -> str:
