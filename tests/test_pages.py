@@ -803,7 +803,9 @@ def test_the_real_2026_page_pairs_each_asin_with_its_own_picture(amazon_dir: Pat
     root = lxml.html.fromstring((amazon_dir / "serp" / "serp_2026_us_vegan-cosmetics.html").read_bytes())
     for ad in page.ads:
         assert ad.image_id is not None
-        holders = root.xpath(f"//*[@data-asin='{ad.asin}' or @data-csa-c-asin='{ad.asin}']")
+        holders = cast(
+            list[HtmlElement], root.xpath(f"//*[@data-asin='{ad.asin}' or @data-csa-c-asin='{ad.asin}']")
+        )
         assert any(
             ad.image_id in (img.get("src") or "") + (img.get("srcset") or "")
             for holder in holders
