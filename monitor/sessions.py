@@ -26,6 +26,23 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+# Chromium's network errors that mean the marketplace did not answer (rather than the browser failing).
+NO_ANSWER = (
+    "ERR_CONNECTION_REFUSED",
+    "ERR_CONNECTION_RESET",
+    "ERR_CONNECTION_CLOSED",
+    "ERR_CONNECTION_TIMED_OUT",
+    "ERR_TIMED_OUT",
+    "ERR_EMPTY_RESPONSE",
+    "ERR_NAME_NOT_RESOLVED",
+    "ERR_ADDRESS_UNREACHABLE",
+)
+
+
+def no_answer(message: str) -> bool:
+    """Whether a failed page load's message says the marketplace did not answer (counted like a timeout)."""
+    return any(code in message for code in NO_ANSWER)
+
 
 @dataclass(frozen=True, slots=True)
 class HealthLimits:

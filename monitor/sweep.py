@@ -5,8 +5,9 @@
 identified gallery variant. Each page visit, its sightings and the events they cause are one
 transaction, written in the sweep's store thread while the browser loads the next page. Faults stay
 local: a timeout is retried with backoff, a crashed browser is relaunched (a page it was on is loaded
-again), a captcha backs off its marketplace for the rest of the sweep, and one bad page never ends the
-sweep.
+again), a captcha retires its session and the page is loaded again later in a fresh one, and one bad
+page never ends the sweep. A marketplace is backed off for the rest of the sweep only when
+``monitor.sessions`` says it is unusable (fresh sessions challenged in a row, or no answer).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeo
 from monitor.files import BlobStore, content_id
 from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
 from monitor.pages import AdUnit, SearchPage, parse_search
-from monitor.sessions import Health, HealthLimits
+from monitor.sessions import Health, HealthLimits, no_answer
 from monitor.sessions import Session as ShopperSession
 
 log = logging.getLogger(__name__)
@@ -483,7 +484,7 @@ class SweepRunner:
             except BrowserError as exc:  # the page failed (refused, reset, DNS): the browser is fine
                 last = exc
                 log.info("%s: load failed (attempt %d): %s", task.keyword, attempt + 1, exc)
-                if _unanswered(exc) and self.health.unanswered(task.marketplace):
+                if no_answer(str(exc)) and self.health.unanswered(task.marketplace):
                     break
             except PlaywrightError as exc:  # the browser or its tab went away: start afresh
                 last = exc
@@ -735,24 +736,6 @@ class SweepRunner:
             )
             session.commit()
         summary.kinds[status] += 1
-
-
-def _unanswered(exc: BrowserError) -> bool:
-    """A page load that failed because the marketplace did not answer (as opposed to the browser)."""
-    text = str(exc)
-    return any(code in text for code in _NO_ANSWER)
-
-
-_NO_ANSWER = (
-    "ERR_CONNECTION_REFUSED",
-    "ERR_CONNECTION_RESET",
-    "ERR_CONNECTION_CLOSED",
-    "ERR_CONNECTION_TIMED_OUT",
-    "ERR_TIMED_OUT",
-    "ERR_EMPTY_RESPONSE",
-    "ERR_NAME_NOT_RESOLVED",
-    "ERR_ADDRESS_UNREACHABLE",
-)
 
 
 def _kind(page: SearchPage, visit: Visit) -> str:
