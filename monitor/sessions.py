@@ -120,12 +120,13 @@ class Health:
         market.challenges += 1
         market.unanswered_in_a_row = 0
         market.challenged_in_a_row += 1
-        if not market.given_up and market.challenged_in_a_row >= self.limits.blocked_after:
-            market.given_up = (
-                f"skipped: {market.challenged_in_a_row} fresh sessions in a row were challenged "
-                "(captcha); the marketplace is backed off for the rest of this sweep"
-            )
-        return bool(market.given_up)
+        count = market.challenged_in_a_row
+        return self._give_up(
+            market,
+            count >= self.limits.blocked_after,
+            f"{count} fresh sessions in a row were challenged (captcha); the marketplace is backed off "
+            "for the rest of this sweep",
+        )
 
     def retry_challenged(self, challenges_so_far: int) -> bool:
         """Whether a page that was challenged this often is tried again with a fresh session."""
@@ -136,9 +137,16 @@ class Health:
         given up for the rest of the sweep."""
         market = self.market(marketplace)
         market.unanswered_in_a_row += 1
-        if not market.given_up and market.unanswered_in_a_row >= self.limits.give_up_after_timeouts:
-            market.given_up = (
-                f"skipped: the marketplace did not answer ({market.unanswered_in_a_row} page loads in a "
-                "row timed out or failed to connect); given up for the rest of this sweep"
-            )
+        count = market.unanswered_in_a_row
+        return self._give_up(
+            market,
+            count >= self.limits.give_up_after_timeouts,
+            f"the marketplace did not answer ({count} page loads in a row timed out or failed to "
+            "connect); given up for the rest of this sweep",
+        )
+
+    @staticmethod
+    def _give_up(market: MarketHealth, reached: bool, why: str) -> bool:
+        if reached and not market.given_up:
+            market.given_up = f"skipped: {why}"
         return bool(market.given_up)

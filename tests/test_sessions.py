@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -64,6 +65,13 @@ def _ready(tmp_path: Path, store: Storefront, chromium_path: str, **sweep: objec
     return config, engine
 
 
+def _sweep(config: Config, engine: Engine, store: Storefront, **changes: Any) -> SweepSummary:
+    """A sweep of the test scenario with ``changes`` (storefront modes), its request log fresh."""
+    store.set_scenario(replace(scenario(), **changes))
+    store.clear_requests()
+    return run_sweep(config, engine, clock=clock)
+
+
 def _visits(engine: Engine) -> list[models.PageVisit]:
     with Session(engine) as session:
         return list(session.exec(select(models.PageVisit).order_by(col(models.PageVisit.id))).all())
@@ -91,9 +99,7 @@ def test_a_challenged_page_is_loaded_again_in_a_fresh_session_and_nothing_is_los
     tmp_path: Path, store: Storefront, chromium_path: str
 ) -> None:
     config, engine = _ready(tmp_path, store, chromium_path, challenge_pause_seconds=0.5)
-    store.set_scenario(replace(scenario(), captcha_first=1))
-    store.clear_requests()
-    summary = run_sweep(config, engine, clock=clock)
+    summary = _sweep(config, engine, store, captcha_first=1)
 
     assert _seen(engine) == ALL_SIGHTINGS
     statuses = [(v.keyword, v.status) for v in _visits(engine)]
@@ -114,8 +120,7 @@ def test_one_keyword_always_challenged_costs_only_that_keyword(
     tmp_path: Path, store: Storefront, chromium_path: str
 ) -> None:
     config, engine = _ready(tmp_path, store, chromium_path, challenge_pause_seconds=0.2, retries=1)
-    store.set_scenario(replace(scenario(), captcha_keywords={"folding chair"}))
-    summary = run_sweep(config, engine, clock=clock)
+    summary = _sweep(config, engine, store, captcha_keywords={"folding chair"})
 
     assert _seen(engine) == ALL_SIGHTINGS - {("folding chair", "B0TESTCHR1")}
     by_keyword: dict[str, list[str]] = {}
@@ -138,9 +143,7 @@ def test_the_continue_shopping_wall_is_passed_with_one_click(
     tmp_path: Path, store: Storefront, chromium_path: str
 ) -> None:
     config, engine = _ready(tmp_path, store, chromium_path, challenge_pause_seconds=0.2)
-    store.set_scenario(replace(scenario(), continue_wall_first=1))
-    store.clear_requests()
-    summary = run_sweep(config, engine, clock=clock)
+    summary = _sweep(config, engine, store, continue_wall_first=1)
 
     assert summary.status == "ok" and summary.challenges == 0
     assert [v.status for v in _visits(engine)] == ["search", "search", "search"]
@@ -148,9 +151,7 @@ def test_the_continue_shopping_wall_is_passed_with_one_click(
     assert _clicks(store) == 1
 
     # a wall that comes back after its click is a captcha: the session goes, the page is tried later
-    store.set_scenario(replace(scenario(), continue_wall_first=2))
-    store.clear_requests()
-    summary = run_sweep(config, engine, clock=clock)
+    summary = _sweep(config, engine, store, continue_wall_first=2)
     assert _clicks(store) == 1
     assert summary.status == "ok" and summary.challenges == 1
     assert [v.status for v in _visits(engine)][3:] == ["captcha", "search", "search", "search"]
@@ -160,8 +161,7 @@ def test_fresh_sessions_challenged_in_a_row_back_the_marketplace_off_as_blocked(
     tmp_path: Path, store: Storefront, chromium_path: str
 ) -> None:
     config, engine = _ready(tmp_path, store, chromium_path, challenge_pause_seconds=0)
-    store.set_scenario(replace(scenario(), captcha=True))
-    summary = run_sweep(config, engine, clock=clock)
+    summary = _sweep(config, engine, store, captcha=True)
 
     visits = _visits(engine)
     assert [v.status for v in visits][:3] == ["captcha", "captcha", "captcha"]  # three sessions
