@@ -229,6 +229,9 @@ class ShopperSettings:
     storage_state: Path | None = None
     image_ids: frozenset[str] = frozenset()  # the seller's gallery pictures: loaded despite blocking
     render_on_demand: bool = True  # draw frames only to photograph ads, where this Chromium can
+    # A fresh shopper identity: the stored state without the cookies that name its Amazon session
+    # (after a challenge, those cookies are what Amazon flagged); location, consent and language stay.
+    fresh_identity: bool = False
 
 
 Box = dict[str, float]
@@ -623,7 +626,11 @@ class Shopper:
         if settings.proxy:
             kwargs["proxy"] = proxy_settings(settings.proxy)
         if settings.storage_state and settings.storage_state.is_file():
-            kwargs["storage_state"] = str(settings.storage_state)
+            kwargs["storage_state"] = (
+                state_without_session(settings.storage_state)
+                if settings.fresh_identity
+                else str(settings.storage_state)
+            )
         try:
             context = await browser.new_context(**kwargs)
         except PlaywrightError as exc:
@@ -906,6 +913,23 @@ async def launch(playwright: Playwright, executable: str = "auto", *, headless: 
 
 def storage_state_path(data_dir: Path, marketplace: str) -> Path:
     return data_dir / "browser" / f"{marketplace}.json"
+
+
+# Amazon's cookies that name a shopper session; the others of a stored state (the delivery location,
+# cookie consent, language and currency) say nothing about who is shopping.
+SESSION_COOKIE_RE = re.compile(
+    r"^(session-id(-time)?|session-token|ubid-\w+|(sess-)?at-\w+|x-\w+|csm-hit|sst-\w+)$"
+)
+
+
+def state_without_session(state_file: Path) -> dict[str, Any]:
+    """A stored browser state (Playwright's storage state) without the session's identity cookies."""
+    try:
+        state = json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        return {"cookies": [], "origins": []}
+    cookies = [c for c in state.get("cookies", []) if not SESSION_COOKIE_RE.match(str(c.get("name", "")))]
+    return {**state, "cookies": cookies}
 
 
 def stored_postal_code(state_file: Path) -> str | None:

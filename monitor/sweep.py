@@ -276,6 +276,8 @@ class SweepRunner:
             render_on_demand=self.config.browser.render_on_demand,
             timeout_s=self.config.sweep.timeout_seconds,
             storage_state=storage_state_path(self.config.data_dir, marketplace),
+            # once the marketplace challenged a session, new ones do not inherit its identity cookies
+            fresh_identity=self.health.market(marketplace).challenges > 0,
             image_ids=frozenset(
                 image_id
                 for product in self.own.get(marketplace, {}).values()

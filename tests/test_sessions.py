@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor import models
-from monitor.config import Config
+from monitor.config import Config, load_config
 from monitor.db import open_database
 from monitor.sessions import Health, HealthLimits
 from monitor.storefront import Storefront
@@ -114,6 +114,23 @@ def test_a_challenged_page_is_loaded_again_in_a_fresh_session_and_nothing_is_los
     assert all(r.session_id != searches[0].session_id for r in searches[1:])
     # a character captcha is recorded, never answered
     assert not [r for r in store.requests if r.path.startswith("/errors/validateCaptcha")]
+
+
+def test_a_fresh_session_keeps_the_delivery_location_but_not_the_challenged_identity(
+    tmp_path: Path, store: Storefront, chromium_path: str
+) -> None:
+    _, engine = _ready(tmp_path, store, chromium_path, challenge_pause_seconds=0.2)
+    path = tmp_path / "ismon.toml"
+    path.write_text(path.read_text().replace("[[products]]", 'postal_code = "98101"\n[[products]]', 1))
+    config = load_config(path, {})
+    summary = _sweep(config, engine, store, captcha_first=1)
+
+    assert summary.status == "ok" and _seen(engine) == ALL_SIGHTINGS
+    searches = [r for r in store.requests if r.path.startswith("/s?")]
+    flagged = searches[0].session_id  # the stored session, which the store challenged
+    assert searches[0].kind == "captcha" and searches[0].cookies.get("session-id") == flagged
+    assert all(r.session_id != flagged for r in searches[1:])
+    assert all(r.cookies.get("glow-zip") == "98101" for r in searches)
 
 
 def test_one_keyword_always_challenged_costs_only_that_keyword(
