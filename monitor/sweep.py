@@ -507,12 +507,14 @@ class SweepRunner:
             log.warning("%s: %s", task.marketplace, self.health.skip_reason(task.marketplace))
             return False
         if not self.health.retry_challenged(task.challenges):
-            log.warning("%s %r: challenged %d times; recorded as a captcha", task.marketplace,
-                        task.keyword, task.challenges + 1)  # fmt: skip
+            n = task.challenges + 1
+            log.warning(
+                "%s %r: challenged %d times; recorded as a captcha", task.marketplace, task.keyword, n
+            )
             return False
         pause = self.config.sweep.challenge_pause_seconds
-        log.info("%s %r: captcha; its session is retired, the page is tried again in a fresh one in "
-                 "%.0f s", task.marketplace, task.keyword, pause)  # fmt: skip
+        why = "captcha; its session is retired, the page is tried again in a fresh one in %.0f s"
+        log.info("%s %r: " + why, task.marketplace, task.keyword, pause)
         queue.put_nowait(replace(task, challenges=task.challenges + 1, not_before=time.monotonic() + pause))
         return True
 
