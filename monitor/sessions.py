@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 # Chromium's network errors that mean the marketplace did not answer (rather than the browser failing).
 NO_ANSWER = (
@@ -76,6 +77,37 @@ class Session:
         self.retired = True
 
 
+class Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+ContextT = TypeVar("ContextT", bound=Closable)
+
+
+@dataclass(slots=True)
+class Lane(Generic[ContextT]):
+    """A sweep worker's browser context and the session it stands for: closing the one retires the
+    other (a new context is a new session)."""
+
+    context: ContextT | None = None
+    session: Session | None = None
+
+    @property
+    def marketplace(self) -> str:
+        return self.session.marketplace if self.session is not None else ""
+
+    def open(self, context: ContextT, session: Session) -> None:
+        self.context, self.session = context, session
+
+    async def close(self) -> None:
+        context, session = self.context, self.session
+        self.context = self.session = None
+        if session is not None:
+            session.retire()
+        if context is not None:
+            await context.close()
+
+
 @dataclass(slots=True)
 class MarketHealth:
     """What happened in a row in one marketplace, and why it was given up (empty: it was not)."""
@@ -101,6 +133,10 @@ class Health:
     def new_session(self, marketplace: str) -> Session:
         self.market(marketplace).sessions += 1
         return Session(next(self._numbers), marketplace)
+
+    def given_up(self) -> dict[str, str]:
+        """Marketplace -> why it was given up in this sweep (without the "skipped: " of its pages)."""
+        return {m: h.given_up.removeprefix("skipped: ") for m, h in self.markets.items() if h.given_up}
 
     def skip_reason(self, marketplace: str) -> str:
         """Why the marketplace's remaining pages are skipped in this sweep ("" while it is not)."""

@@ -51,8 +51,7 @@ from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeo
 from monitor.files import BlobStore, content_id
 from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
 from monitor.pages import AdUnit, SearchPage, parse_search
-from monitor.sessions import Health, HealthLimits, no_answer
-from monitor.sessions import Session as ShopperSession
+from monitor.sessions import Health, HealthLimits, Lane, no_answer
 
 log = logging.getLogger(__name__)
 
@@ -103,30 +102,6 @@ class Loaded:
     attempts: int
     error: str
     retried: bool  # a challenge: the page is tried again later in a fresh session
-
-
-@dataclass(slots=True)
-class _Lane:
-    """A worker's browser context and the shopper session it stands for."""
-
-    shopper: Shopper | None = None
-    session: ShopperSession | None = None
-
-    @property
-    def marketplace(self) -> str:
-        return self.session.marketplace if self.session is not None else ""
-
-    def open(self, shopper: Shopper, session: ShopperSession) -> None:
-        self.shopper, self.session = shopper, session
-
-    async def close(self) -> None:
-        """Close the context; the session is retired (a new context is a new session)."""
-        shopper, session = self.shopper, self.session
-        self.shopper = self.session = None
-        if session is not None:
-            session.retire()
-        if shopper is not None:
-            await shopper.close()
 
 
 class PageWrites:
@@ -399,7 +374,9 @@ class SweepRunner:
                             for _ in range(min(self.config.sweep.concurrency, max(len(tasks), 1)))
                         ]
                         await asyncio.gather(*workers)
-                self._report_given_up(summary)
+                # the summary (and the sweep row's note) says first which marketplaces were given up
+                summary.given_up = self.health.given_up()
+                summary.errors[:0] = [f"{market}: {why}" for market, why in summary.given_up.items()]
             finally:
                 if self.browser is not None:
                     with contextlib.suppress(PlaywrightError):
@@ -415,14 +392,6 @@ class SweepRunner:
     def _products(self) -> list[store.ProductRef]:
         return [p for market in self.own.values() for p in market.values()]
 
-    def _report_given_up(self, summary: SweepSummary) -> None:
-        """The sweep's summary (and its row's note) says first which marketplaces were given up."""
-        for market, health in self.health.markets.items():
-            if health.given_up:
-                summary.given_up[market] = health.given_up.removeprefix("skipped: ")
-        lines = [f"{market}: {why}" for market, why in summary.given_up.items()]
-        summary.errors[:0] = lines
-
     async def _worker(
         self,
         playwright: object,
@@ -431,7 +400,7 @@ class SweepRunner:
         summary: SweepSummary,
         writes: PageWrites,
     ) -> None:
-        lane = _Lane()
+        lane: Lane[Shopper] = Lane()
         try:
             while not queue.empty():
                 if self.stop.is_set():
@@ -462,7 +431,7 @@ class SweepRunner:
         self,
         playwright: object,
         http: httpx.AsyncClient,
-        lane: _Lane,
+        lane: Lane[Shopper],
         task: Task,
         summary: SweepSummary,
         writes: PageWrites,
@@ -473,7 +442,7 @@ class SweepRunner:
         last: BaseException | None = None
         for attempt in range(self.config.sweep.retries + 1):
             try:
-                shopper = lane.shopper
+                shopper = lane.context
                 if shopper is None:
                     shopper = await self._shopper(playwright, task.marketplace)
                     lane.open(shopper, self.health.new_session(task.marketplace))
@@ -498,7 +467,7 @@ class SweepRunner:
         await writes.add(partial(self._record_error, task, summary, gallery.describe_failure(last)))
         return True
 
-    def _challenged(self, lane: _Lane, task: Task, queue: asyncio.Queue[Task]) -> bool:
+    def _challenged(self, lane: Lane[Shopper], task: Task, queue: asyncio.Queue[Task]) -> bool:
         """A captcha: its session is retired; True when the page goes back in the queue, to be loaded
         after a pause in a fresh session while the other keywords go on."""
         assert lane.session is not None
@@ -520,7 +489,7 @@ class SweepRunner:
 
     async def _visit(
         self,
-        lane: _Lane,
+        lane: Lane[Shopper],
         http: httpx.AsyncClient,
         task: Task,
         summary: SweepSummary,
@@ -530,10 +499,10 @@ class SweepRunner:
     ) -> bool:
         """Load the page, capture the own ads and queue its store; False when it was challenged and
         put back in the queue."""
-        assert lane.shopper is not None and lane.session is not None
+        assert lane.context is not None and lane.session is not None
         market = self.config.marketplaces[task.marketplace]
         url = search_url(market.base_url, task.keyword, task.page)
-        async with lane.shopper.visit(url) as visit:
+        async with lane.context.visit(url) as visit:
             page = parse_search(visit.html, visit.final_url or url)
             kind = _kind(page, visit)
             captures = await self._capture(visit, task, page) if kind == "search" else []

@@ -3,6 +3,7 @@ simulated storefront, and the session/marketplace state machine on its own."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 from monitor import models
 from monitor.config import Config, load_config
 from monitor.db import open_database
-from monitor.sessions import Health, HealthLimits
+from monitor.sessions import Health, HealthLimits, Lane
 from monitor.storefront import Storefront
 from monitor.sweep import SweepSummary, refresh_galleries, run_sweep
 from tests.test_sweep import clock, scenario, write_config
@@ -47,6 +48,23 @@ def test_a_marketplace_that_does_not_answer_is_given_up_after_the_configured_run
     assert health.unanswered("us") is False
     assert health.unanswered("us") is True
     assert "did not answer (2 page loads in a row" in health.skip_reason("us")
+
+
+def test_closing_a_lane_closes_its_context_and_retires_its_session() -> None:
+    class Context:
+        closed = False
+
+        async def close(self) -> None:
+            self.closed = True
+
+    health = Health()
+    lane: Lane[Context] = Lane()
+    context, session = Context(), health.new_session("us")
+    lane.open(context, session)
+    assert lane.marketplace == "us"
+    asyncio.run(lane.close())
+    assert context.closed and session.retired and not session.challenged
+    assert lane.context is None and lane.marketplace == ""
 
 
 # --- sweeps --------------------------------------------------------------------------------------------
