@@ -160,9 +160,12 @@ _TILES_JS = """
   }
   if (!el) for (const img of imgs) { el = ownTile(img); if (el) break; }
   if (!el && !forms.length) el = document.querySelector(`[data-asin="${asin}"]`);
-  if (!el && imgs.length) {
-    el = imgs[0].closest('[data-csa-c-asin], [data-component-type], li, div') || imgs[0];
-  }
+  // last resort: the picture's own box, but never one inside another product's holder
+  const loose = imgs.find((img) => {
+    const holder = img.closest('[data-asin]:not([data-asin=""])');
+    return !holder || holder.getAttribute('data-asin') === asin;
+  });
+  if (!el && loose) el = loose.closest('[data-csa-c-asin], [data-component-type], li, div') || loose;
   if (!el) return null;
   const r = el.getBoundingClientRect();
   if (r.width < 2 || r.height < 2) return null;
