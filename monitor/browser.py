@@ -32,7 +32,8 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from monitor.errors import BrowserError, BrowserNotFoundError, PageLoadTimeoutError
-from monitor.imaging.ids import image_id_from_url
+from monitor.imaging.ids import image_id_forms, image_id_from_url, shows_image
+from monitor.pages import is_continue_wall
 
 log = logging.getLogger(__name__)
 
@@ -123,23 +124,48 @@ _URLPATTERN_SPECIAL = re.compile(r"[\\:*?+(){}]")
 CAPTCHA_URL_RE = re.compile(r"/errors/validateCaptcha")
 IMAGE_WAIT_MS = 5_000
 
-# One round trip for the tile of every ad to capture: the holder of the ASIN that contains the image,
-# else the image itself (units whose ASIN sits on no data-asin holder); with its box on the page and
-# what decides its pixels (size, pictures as loaded, text).
+# One round trip for the tile of every ad to capture, given as [asin, forms of its image id]. The tile
+# is the holder of the ASIN that contains the picture; else, where the unit names its products only in
+# links (Sponsored Brands footers, video), the smallest box around the picture that names this ASIN
+# and no other product holder (never a neighbour's tile); else the picture's own box. With its box on
+# the page and what decides its pixels (size, pictures as loaded, text).
 _TILES_JS = """
-(wanted) => wanted.map(([asin, imageId]) => {
-  const imgs = imageId
-    ? Array.from(document.querySelectorAll(`img[src*="${imageId}"], img[srcset*="${imageId}"]`))
-    : [];
+(wanted) => wanted.map(([asin, forms]) => {
+  const shows = (img) => forms.some((f) => ['src', 'srcset', 'data-src'].some(
+    (a) => (img.getAttribute(a) || '').includes(f)) || (img.currentSrc || '').includes(f));
+  const imgs = forms.length ? Array.from(document.images).filter(shows) : [];
+  const dp = /(?:\\/|%2F)dp(?:\\/|%2F)([A-Z0-9]{10})/i;
+  const named = (el) => {
+    const holders = new Set(), linked = new Set();
+    for (const n of [el, ...el.querySelectorAll('[data-asin], [data-csa-c-asin], a[href]')]) {
+      const h = n.getAttribute('data-asin') || n.getAttribute('data-csa-c-asin');
+      if (h) holders.add(h);
+      const m = (n.getAttribute('href') || '').match(dp);
+      if (m) linked.add(m[1].toUpperCase());
+    }
+    return {holders, linked};
+  };
+  const ownTile = (img) => {
+    for (let el = img.parentElement; el && el !== document.body; el = el.parentElement) {
+      const {holders, linked} = named(el);
+      if ([...holders].some((h) => h !== asin)) return null;
+      if (holders.has(asin) || linked.has(asin)) return el;
+    }
+    return null;
+  };
   let el = null;
   for (const img of imgs) {
-    const holder = img.closest(`[data-asin="${asin}"]`);
-    if (holder) { el = holder; break; }
+    el = img.closest(`[data-asin="${asin}"]`);
+    if (el) break;
   }
-  if (!el && !imageId) el = document.querySelector(`[data-asin="${asin}"]`);
-  if (!el && imgs.length) {
-    el = imgs[0].closest('[data-csa-c-asin], [data-component-type], li, div') || imgs[0];
-  }
+  if (!el) for (const img of imgs) { el = ownTile(img); if (el) break; }
+  if (!el && !forms.length) el = document.querySelector(`[data-asin="${asin}"]`);
+  // last resort: the picture's own box, but never one inside another product's holder
+  const loose = imgs.find((img) => {
+    const holder = img.closest('[data-asin]:not([data-asin=""])');
+    return !holder || holder.getAttribute('data-asin') === asin;
+  });
+  if (!el && loose) el = loose.closest('[data-csa-c-asin], [data-component-type], li, div') || loose;
   if (!el) return null;
   const r = el.getBoundingClientRect();
   if (r.width < 2 || r.height < 2) return null;
@@ -166,18 +192,13 @@ _RELOAD_IMAGES_JS = """
 }
 """
 _IMAGES_DONE_JS = """
-(ids) => new Promise((resolve) => {
+(forms) => new Promise((resolve) => {
   const pending = () => Array.from(document.images).filter(
-    (img) => ids.some((id) => (img.currentSrc || img.src).includes(id)) && !img.complete);
+    (img) => forms.some((f) => (img.currentSrc || img.src).includes(f)) && !img.complete);
   const check = () => { if (!pending().length) resolve(true); else setTimeout(check, 25); };
   check();
 })
 """
-
-
-def image_id_forms(image_id: str) -> list[str]:
-    """How an image id can appear in a URL: ``+`` as is or percent-encoded."""
-    return [image_id] if "+" not in image_id else [image_id, image_id.replace("+", "%2B")]
 
 
 def allow_patterns(image_ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -211,6 +232,9 @@ class ShopperSettings:
     storage_state: Path | None = None
     image_ids: frozenset[str] = frozenset()  # the seller's gallery pictures: loaded despite blocking
     render_on_demand: bool = True  # draw frames only to photograph ads, where this Chromium can
+    # A fresh shopper identity: the stored state without the cookies that name its Amazon session
+    # (after a challenge, those cookies are what Amazon flagged); location, consent and language stay.
+    fresh_identity: bool = False
 
 
 Box = dict[str, float]
@@ -299,12 +323,13 @@ class Visit:
     async def wait_for_images(self, image_ids: list[str]) -> None:
         """Wait (briefly) until the ad images with these ids have arrived."""
         arrived = {u for u, r in self.images.items() if r in self.finished}
-        image_ids = [i for i in image_ids if not any(i in u for u in arrived)]
+        image_ids = [i for i in image_ids if not any(shows_image(u, i) for u in arrived)]
         if not image_ids:  # the usual case: no need to ask the page
             return
         await self.dom_ready()
+        forms = [form for image_id in image_ids for form in image_id_forms(image_id)]
         try:
-            await asyncio.wait_for(self.evaluate(_IMAGES_DONE_JS, image_ids), IMAGE_WAIT_MS / 1000)
+            await asyncio.wait_for(self.evaluate(_IMAGES_DONE_JS, forms), IMAGE_WAIT_MS / 1000)
         except (PlaywrightError, BrowserError, TimeoutError):
             log.debug("%s: ad images still loading after %d ms", self.url, IMAGE_WAIT_MS)
 
@@ -317,7 +342,9 @@ class Visit:
         if image_url and image_url in self.images:
             candidates.append(self.images[image_url])
         if image_id:
-            candidates.extend(r for u, r in self.images.items() if image_id in u and r not in candidates)
+            candidates.extend(
+                r for u, r in self.images.items() if shows_image(u, image_id) and r not in candidates
+            )
         for request_id in candidates:
             data = await (self.bodies.get(request_id) or self._body(request_id))
             if data is not None:
@@ -353,7 +380,8 @@ class Visit:
             return []
         await self.dom_ready()
         try:
-            found: list[dict[str, Any] | None] = await self.evaluate(_TILES_JS, [list(a) for a in ads])
+            wanted = [[asin, image_id_forms(image_id) if image_id else []] for asin, image_id in ads]
+            found: list[dict[str, Any] | None] = await self.evaluate(_TILES_JS, wanted)
         except (PlaywrightError, BrowserError) as exc:
             log.debug("ad tiles of %s unavailable: %s", self.url, exc)
             return [None] * len(ads)
@@ -601,7 +629,11 @@ class Shopper:
         if settings.proxy:
             kwargs["proxy"] = proxy_settings(settings.proxy)
         if settings.storage_state and settings.storage_state.is_file():
-            kwargs["storage_state"] = str(settings.storage_state)
+            kwargs["storage_state"] = (
+                state_without_session(settings.storage_state)
+                if settings.fresh_identity
+                else str(settings.storage_state)
+            )
         try:
             context = await browser.new_context(**kwargs)
         except PlaywrightError as exc:
@@ -734,6 +766,8 @@ class Shopper:
             visit.status = response.status if response else None
             visit.final_url = visit.page.url
             visit.html = await visit.served_html(response)
+            if is_continue_wall(visit.html):
+                await self._continue_shopping(visit, tab)
             if COOKIE_BANNER_MARK in visit.html:
                 await visit.dom_ready()
                 async with _frames_running(tab.cdp, self.frame_lock) if tab.on_demand else nullcontext():
@@ -758,6 +792,30 @@ class Shopper:
                     visit.parsed.exception()
             if not ok:  # whatever went wrong, the next visit starts in a clean tab
                 await self._close_tab()
+
+    async def _continue_shopping(self, visit: Visit, tab: _Tab) -> None:
+        """Pass Amazon's button-only wall as a shopper does: one click on "Continue shopping", then the
+        page it leads to is the visit's. Clicked once: a wall that comes back stays a captcha."""
+        await visit.dom_ready()
+        button = visit.page.locator(CONTINUE_BUTTON).first
+        visit.document, visit.document_arrived = "", asyncio.Event()  # the next page's HTML
+        try:
+            async with _frames_running(tab.cdp, self.frame_lock) if tab.on_demand else nullcontext():
+                async with visit.page.expect_navigation(wait_until="commit") as navigation:
+                    await button.click(timeout=5_000)
+                response = await navigation.value
+        except PlaywrightTimeout:
+            raise PageLoadTimeoutError(f"{visit.url}: no answer after continue shopping") from None
+        except PlaywrightError as exc:
+            if "closed" in str(exc):
+                raise
+            log.info("%s: the continue-shopping button did not lead on: %s", visit.url, _first_line(exc))
+            return
+        log.info("%s: passed the continue-shopping page with one click", visit.url)
+        visit.parsed = asyncio.ensure_future(visit.page.wait_for_load_state("domcontentloaded"))
+        visit.status = response.status if response else None
+        visit.final_url = visit.page.url
+        visit.html = await visit.served_html(response)
 
     async def set_delivery_location(self, base_url: str, postal_code: str, state_file: Path) -> bool:
         """Set the delivery postal code through Amazon's location popover and keep the browser state.
@@ -803,6 +861,10 @@ class Shopper:
 # The served HTML tells whether a page has the EU cookie banner: asking the page instead (a locator)
 # makes Playwright inject its selector engine into every fresh tab, ~100 ms of a ~300 ms visit.
 COOKIE_BANNER_MARK = "sp-cc-accept"  # the accept button, in the served HTML of the saved UK page too
+# The one button of Amazon's button-only robot check ("Click the button below to continue shopping").
+CONTINUE_BUTTON = (
+    'form[action*="validateCaptcha"] button[type=submit], form[action*="validateCaptcha"] input[type=submit]'
+)
 
 
 async def _accept_cookie_banner(page: Page) -> None:
@@ -859,6 +921,23 @@ async def launch(playwright: Playwright, executable: str = "auto", *, headless: 
 
 def storage_state_path(data_dir: Path, marketplace: str) -> Path:
     return data_dir / "browser" / f"{marketplace}.json"
+
+
+# Amazon's cookies that name a shopper session; the others of a stored state (the delivery location,
+# cookie consent, language and currency) say nothing about who is shopping.
+SESSION_COOKIE_RE = re.compile(
+    r"^(session-id(-time)?|session-token|ubid-\w+|(sess-)?at-\w+|x-\w+|csm-hit|sst-\w+)$"
+)
+
+
+def state_without_session(state_file: Path) -> dict[str, Any]:
+    """A stored browser state (Playwright's storage state) without the session's identity cookies."""
+    try:
+        state = json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        return {"cookies": [], "origins": []}
+    cookies = [c for c in state.get("cookies", []) if not SESSION_COOKIE_RE.match(str(c.get("name", "")))]
+    return {**state, "cookies": cookies}
 
 
 def stored_postal_code(state_file: Path) -> str | None:

@@ -174,6 +174,12 @@ class Sweep(_Model):
     delay_seconds: tuple[float, float] = (3.0, 8.0)
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     retries: int = Field(default=2, ge=0, le=10)
+    # A marketplace whose page loads get no answer this many times in a row is given up for the rest
+    # of the sweep: its remaining pages are recorded as skipped instead of each timing out again.
+    give_up_after_timeouts: int = Field(default=3, ge=1, le=100)
+    # A page that was challenged (captcha) is tried again in a fresh session after this pause, once the
+    # rest of the marketplace's queue has had its turn.
+    challenge_pause_seconds: float = Field(default=60.0, ge=0, le=3600)
     gallery_refresh: CronExpression = "30 3 * * *"  # daily, before the morning sweeps
     # A new evidence screenshot when an ad shows a new image, or its last one is this old; within a
     # sweep a tile that looks like one already photographed shares it (0: every ad, every page).

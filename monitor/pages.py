@@ -266,6 +266,24 @@ def _sniff_kind(data: bytes, url: str | None) -> PageKind:
     return "unknown"
 
 
+# What makes a robot check one that asks for characters: the text box and the captcha picture.
+_CHARACTER_CAPTCHA = (b"captchacharacters", b"/captcha/", b"Captcha_")
+_SUBMIT_RE = re.compile(rb"""<button[^>]*type\s*=\s*["']?submit|<input[^>]*type\s*=\s*["']?submit""", re.I)
+
+
+def is_continue_wall(html: str | bytes) -> bool:
+    """Amazon's button-only robot check ("Click the button below to continue shopping"): the captcha
+    form with a submit button and nothing to type. A shopper passes it with one click; the character
+    captcha (``captcha_uk.html``) is not this, and is never answered."""
+    data = html.encode("utf-8", "replace") if isinstance(html, str) else html
+    head = data[:262_144]
+    if b"validateCaptcha" not in head or not _CAPTCHA_FORM_RE.search(head):
+        return False
+    if any(marker in head for marker in _CHARACTER_CAPTCHA):
+        return False
+    return bool(_SUBMIT_RE.search(head))
+
+
 def page_kind(html: str | bytes, url: str | None = None) -> PageKind:
     """The kind of page without extracting anything (``no_results`` needs ``parse_search``)."""
     data, _encoding_name, _notes = _prepare(html)
@@ -676,9 +694,18 @@ def _items_of_row(row: HtmlElement, hrefs: list[str]) -> list[tuple[str, HtmlEle
     return items
 
 
-def _item_image(item: HtmlElement, row: HtmlElement, asin: str) -> tuple[str | None, str | None]:
+def _item_image(item: HtmlElement, row: HtmlElement, asin: str, alone: bool) -> tuple[str | None, str | None]:
+    """The picture in the tile of ``asin``; ``alone``: the only product of its unit."""
+    if item is row:
+        # The unit names its products only in links or CSA attributes (Sponsored Brands footers with
+        # several brands, SB video): the picture is the one whose own box names this ASIN, never
+        # the unit's first picture, which is a neighbour's when the unit shows several.
+        tile = _own_tile(row, asin)
+        if tile is not None:
+            return _product_image(tile)
+        return _product_image(row) if alone else (None, None)
     url, ident = _product_image(item)
-    if url is not None or item is row:
+    if url is not None:
         return url, ident
     # 2020 HSA tiles: the picture is a sibling of the data-asin holder, not inside it. Climb while
     # the ancestor still holds only this product: no other ASIN, at most one product picture.
@@ -696,6 +723,40 @@ def _item_image(item: HtmlElement, row: HtmlElement, asin: str) -> tuple[str | N
             return _product_image(node)
         node = node.getparent()
     return None, None
+
+
+_X_NAMED = etree.XPath(
+    "descendant-or-self::*[@data-asin!='' or @data-csa-c-asin]/@data-asin"
+    " | descendant-or-self::*[@data-csa-c-asin]/@data-csa-c-asin"
+    " | descendant-or-self::a/@href"
+)
+
+
+def _named_asins(element: HtmlElement) -> set[str]:
+    """The products an element names: its data-asin / CSA holders and the /dp/ASIN of its links."""
+    named: set[str] = set()
+    for value in _xpath(_X_NAMED, element):
+        text = str(value)
+        asin = _valid_asin(text) or _asin_from_url(text)
+        if asin:
+            named.add(asin)
+    return named
+
+
+def _own_tile(row: HtmlElement, asin: str) -> HtmlElement | None:
+    """The smallest element of ``row`` around a product picture that names ``asin`` and no other."""
+    for img in row.iter("img"):
+        if _img_url(img)[1] is None:
+            continue
+        node = img.getparent()
+        while node is not None and node is not row:
+            named = _named_asins(node)
+            if named - {asin}:
+                break  # this box is a neighbour's, or holds several products
+            if asin in named:
+                return node
+            node = node.getparent()
+    return None
 
 
 def _loom_slot(hints: str, row: HtmlElement) -> str | None:
@@ -732,7 +793,7 @@ def _handle_widget_row(row: HtmlElement, out: _Collected) -> None:
         placement = row_placement
         if unit == "carousel" and item is not row:
             placement = _sp_placement(item, _hrefs(item)) or row_placement
-        image_url, image_id = _item_image(item, row, asin)
+        image_url, image_id = _item_image(item, row, asin, alone=len(items) == 1)
         out.ads.append(AdUnit(asin, unit, placement, index, image_url, image_id))
 
 
@@ -803,7 +864,7 @@ def _handle_stray_sp_links(root: HtmlElement, handled: set[HtmlElement], out: _C
         if asin is None or (placement, asin) in seen:
             continue  # the image link and the title link of one ad
         seen.add((placement, asin))
-        image_url, image_id = _item_image(link, root, asin)
+        image_url, image_id = _item_image(link, root, asin, alone=False)
         index = per_placement.get(placement, 0) + 1
         per_placement[placement] = index
         out.ads.append(AdUnit(asin, "carousel", placement, index, image_url, image_id))

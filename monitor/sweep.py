@@ -5,8 +5,9 @@
 identified gallery variant. Each page visit, its sightings and the events they cause are one
 transaction, written in the sweep's store thread while the browser loads the next page. Faults stay
 local: a timeout is retried with backoff, a crashed browser is relaunched (a page it was on is loaded
-again), a captcha backs off its marketplace for the rest of the sweep, and one bad page never ends the
-sweep.
+again), a captcha retires its session and the page is loaded again later in a fresh one, and one bad
+page never ends the sweep. A marketplace is backed off for the rest of the sweep only when
+``monitor.sessions`` says it is unusable (fresh sessions challenged in a row, or no answer).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import quote_plus
@@ -50,6 +51,7 @@ from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeo
 from monitor.files import BlobStore, content_id
 from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
 from monitor.pages import AdUnit, SearchPage, parse_search
+from monitor.sessions import Health, HealthLimits, Lane, no_answer
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ class Task:
     marketplace: str
     keyword: str
     page: int
+    challenges: int = 0  # times this page was challenged (captcha) in this sweep so far
+    not_before: float = 0.0  # time.monotonic() before which it is not loaded again (after a challenge)
 
 
 @dataclass(slots=True)
@@ -84,6 +88,21 @@ class Capture:
     image: bytes | None
     screenshot: bytes | None
     screenshot_sha: str | None = None  # an earlier screenshot of the same image in the same unit
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A page as loaded, ready to be stored: what it was, the own ads captured, how the load went."""
+
+    url: str
+    page: SearchPage
+    kind: str
+    captures: list[Capture]
+    received: int
+    duration_ms: int
+    attempts: int
+    error: str
+    retried: bool  # a challenge: the page is tried again later in a fresh session
 
 
 class PageWrites:
@@ -119,6 +138,8 @@ class SweepSummary:
     kinds: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    challenges: int = 0  # captcha pages met, including those a fresh session then loaded
+    given_up: dict[str, str] = field(default_factory=dict)  # marketplace -> why its pages were skipped
     galleries_refreshed: int = 0
     seconds: float = 0.0
 
@@ -191,7 +212,13 @@ class SweepRunner:
         # marketplace -> keyword -> the evidence of earlier sweeps that still stands for it
         self.recent: dict[str, dict[str, dict[tuple[str, str, str | None], str]]] = {}
         self.own: dict[str, dict[str, store.ProductRef]] = {}
-        self.backed_off: set[str] = set()
+        self.health = Health(
+            HealthLimits(
+                blocked_after=config.alerts.blocked_after,
+                give_up_after_timeouts=config.sweep.give_up_after_timeouts,
+                challenge_retries=config.sweep.retries,
+            )
+        )
         self._launch_lock = asyncio.Lock()
         self._launches = 0
         self._proxy_turn = 0
@@ -225,6 +252,8 @@ class SweepRunner:
             render_on_demand=self.config.browser.render_on_demand,
             timeout_s=self.config.sweep.timeout_seconds,
             storage_state=storage_state_path(self.config.data_dir, marketplace),
+            # once the marketplace challenged a session, new ones do not inherit its identity cookies
+            fresh_identity=self.health.market(marketplace).challenges > 0,
             image_ids=frozenset(
                 image_id
                 for product in self.own.get(marketplace, {}).values()
@@ -346,6 +375,9 @@ class SweepRunner:
                             for _ in range(min(self.config.sweep.concurrency, max(len(tasks), 1)))
                         ]
                         await self._until_done_or_abandoned(workers)
+                # the summary (and the sweep row's note) says first which marketplaces were given up
+                summary.given_up = self.health.given_up()
+                summary.errors[:0] = [f"{market}: {why}" for market, why in summary.given_up.items()]
             finally:
                 if self.browser is not None:
                     with contextlib.suppress(PlaywrightError):
@@ -390,47 +422,24 @@ class SweepRunner:
         summary: SweepSummary,
         writes: PageWrites,
     ) -> None:
-        shopper: Shopper | None = None
-        market_of_shopper = ""
+        lane: Lane[Shopper] = Lane()
         try:
             while not queue.empty():
                 if self.stop.is_set():
                     return
                 task = queue.get_nowait()
-                if task.marketplace in self.backed_off:
-                    await writes.add(partial(self._record_skip, task, summary))
+                if not self.health.skip_reason(task.marketplace):
+                    await self._pause(task.not_before - time.monotonic())  # a challenged page's pause
+                reason = self.health.skip_reason(task.marketplace)
+                if reason:
+                    await writes.add(partial(self._record_skip, task, summary, reason))
                     continue
-                if shopper is not None and market_of_shopper != task.marketplace:
-                    await shopper.close()
-                    shopper = None
-                for attempt in range(self.config.sweep.retries + 1):
-                    try:
-                        if shopper is None:
-                            shopper = await self._shopper(playwright, task.marketplace)
-                            market_of_shopper = task.marketplace
-                        await self._visit(shopper, http, task, summary, attempt + 1, writes)
-                        break
-                    except PageLoadTimeoutError as exc:
-                        last: BaseException = exc
-                        log.info("%s: timeout (attempt %d)", task.keyword, attempt + 1)
-                    except BrowserError as exc:  # the page failed (refused, reset, DNS): the browser is fine
-                        last = exc
-                        log.info("%s: load failed (attempt %d): %s", task.keyword, attempt + 1, exc)
-                    except PlaywrightError as exc:  # the browser or its tab went away: start afresh
-                        last = exc
-                        log.warning("%s: browser failure (attempt %d): %s", task.keyword, attempt + 1, exc)
-                        if shopper is not None:
-                            await shopper.close()
-                        shopper = None
-                    if self.stop.is_set():  # stopping: the page is abandoned, not failed for its keyword
-                        break
-                    if attempt < self.config.sweep.retries:
-                        await self._pause(min(2**attempt * 0.5, 8) + self.rng.random() * 0.5)
-                else:
-                    await writes.add(
-                        partial(self._record_error, task, summary, gallery.describe_failure(last))
-                    )
-                self.progress(f"{task.marketplace} {task.keyword!r} p{task.page}")
+                if self.stop.is_set():
+                    return
+                if lane.marketplace != task.marketplace:
+                    await lane.close()
+                if await self._load(playwright, http, lane, task, summary, writes, queue):
+                    self.progress(f"{task.marketplace} {task.keyword!r} p{task.page}")
                 if self.options.politeness and not queue.empty():
                     low, high = self.config.sweep.delay_seconds
                     await self._pause(self.rng.uniform(low, high))
@@ -438,69 +447,137 @@ class SweepRunner:
             try:
                 await writes.drain()
             finally:
-                if shopper is not None:
-                    await shopper.close()
+                await lane.close()
+
+    async def _load(
+        self,
+        playwright: object,
+        http: httpx.AsyncClient,
+        lane: Lane[Shopper],
+        task: Task,
+        summary: SweepSummary,
+        writes: PageWrites,
+        queue: asyncio.Queue[Task],
+    ) -> bool:
+        """Load one page, retrying what went wrong; False when it was put back in the queue to be
+        tried later in a fresh session (it was challenged)."""
+        last: BaseException | None = None
+        for attempt in range(self.config.sweep.retries + 1):
+            try:
+                shopper = lane.context
+                if shopper is None:
+                    shopper = await self._shopper(playwright, task.marketplace)
+                    lane.open(shopper, self.health.new_session(task.marketplace))
+                return await self._visit(lane, http, task, summary, attempt + 1, writes, queue)
+            except PageLoadTimeoutError as exc:
+                last = exc
+                log.info("%s: timeout (attempt %d)", task.keyword, attempt + 1)
+                if self.health.unanswered(task.marketplace):
+                    break
+            except BrowserError as exc:  # the page failed (refused, reset, DNS): the browser is fine
+                last = exc
+                log.info("%s: load failed (attempt %d): %s", task.keyword, attempt + 1, exc)
+                if no_answer(str(exc)) and self.health.unanswered(task.marketplace):
+                    break
+            except PlaywrightError as exc:  # the browser or its tab went away: start afresh
+                last = exc
+                log.warning("%s: browser failure (attempt %d): %s", task.keyword, attempt + 1, exc)
+                await lane.close()
+            if self.stop.is_set():  # stopping: the page is abandoned, not failed for its keyword
+                return True
+            if attempt < self.config.sweep.retries:
+                await self._pause(min(2**attempt * 0.5, 8) + self.rng.random() * 0.5)
+        assert last is not None
+        await writes.add(partial(self._record_error, task, summary, gallery.describe_failure(last)))
+        return True
+
+    def _challenged(self, lane: Lane[Shopper], task: Task, queue: asyncio.Queue[Task]) -> bool:
+        """A captcha: its session is retired; True when the page goes back in the queue, to be loaded
+        after a pause in a fresh session while the other keywords go on."""
+        assert lane.session is not None
+        blocked = self.health.challenged(lane.session)
+        if blocked:
+            log.warning("%s: %s", task.marketplace, self.health.skip_reason(task.marketplace))
+            return False
+        if not self.health.retry_challenged(task.challenges):
+            n = task.challenges + 1
+            log.warning(
+                "%s %r: challenged %d times; recorded as a captcha", task.marketplace, task.keyword, n
+            )
+            return False
+        pause = self.config.sweep.challenge_pause_seconds
+        why = "captcha; its session is retired, the page is tried again in a fresh one in %.0f s"
+        log.info("%s %r: " + why, task.marketplace, task.keyword, pause)
+        queue.put_nowait(replace(task, challenges=task.challenges + 1, not_before=time.monotonic() + pause))
+        return True
 
     async def _visit(
         self,
-        shopper: Shopper,
+        lane: Lane[Shopper],
         http: httpx.AsyncClient,
         task: Task,
         summary: SweepSummary,
         attempt: int,
         writes: PageWrites,
-    ) -> None:
+        queue: asyncio.Queue[Task],
+    ) -> bool:
+        """Load the page, capture the own ads and queue its store; False when it was challenged and
+        put back in the queue."""
+        assert lane.context is not None and lane.session is not None
         market = self.config.marketplaces[task.marketplace]
         url = search_url(market.base_url, task.keyword, task.page)
-        own = self.own.get(task.marketplace, {})
-        async with shopper.visit(url) as visit:
+        async with lane.context.visit(url) as visit:
             page = parse_search(visit.html, visit.final_url or url)
             kind = _kind(page, visit)
-            captures: list[Capture] = []
-            mine = [ad for ad in page.ads if ad.asin in own] if kind == "search" else []
-            if mine:
-                image_ids = [ad.image_id for ad in mine if ad.image_id]
-                await visit.load_images(image_ids)
-                await visit.wait_for_images(image_ids)
-                earlier = self._earlier_screenshots(task)
-                fresh = [ad for ad in mine if _evidence_key(ad) not in earlier]
-                found = await visit.find_tiles([(ad.asin, ad.image_id) for ad in fresh])
-                looks = self._looks(task, fresh, found)
-                for ad, look in looks.items():  # a tile that looks like one photographed this sweep
-                    if look in self.photographed:
-                        earlier[_evidence_key(ad)] = self.photographed[look]
-                tiles = {
-                    ad: t for ad, t in zip(fresh, found, strict=True) if _evidence_key(ad) not in earlier
-                }
-                # the pictures are read back while the screenshots are taken
-                pictures, images = await asyncio.gather(
-                    visit.screenshot_tiles(list(tiles.values())),
-                    asyncio.gather(*(visit.image_bytes(ad.image_url, ad.image_id) for ad in mine)),
-                )
-                shots = dict(zip(tiles, pictures, strict=True))
-                for ad, shot in shots.items():
-                    if shot and ad in looks:
-                        self.photographed[looks[ad]] = content_id(shot)
-                for ad, image in zip(mine, images, strict=True):
-                    captures.append(Capture(ad, image, shots.get(ad), earlier.get(_evidence_key(ad))))
-            received = visit.received_bytes
-            duration = visit.duration_ms
-            status_code = visit.status
+            captures = await self._capture(visit, task, page) if kind == "search" else []
+            received, duration, status_code = visit.received_bytes, visit.duration_ms, visit.status
         for capture in captures:
             if capture.image is None and capture.ad.image_url:
                 try:
                     capture.image = await gallery.fetch_image(http, capture.ad.image_url)
                 except ImageError as exc:
                     log.info("ad image of %s unavailable: %s", capture.ad.asin, exc)
-        error = f"HTTP {status_code}" if status_code and status_code >= 400 else ""
-        await writes.add(
-            partial(self._store, task, url, page, kind, captures, received, duration, attempt, error, summary)
-        )
+        retried = kind == "captcha" and self._challenged(lane, task, queue)
         if kind == "captcha":
-            self.backed_off.add(task.marketplace)
-            log.warning(
-                "%s: captcha; backing off this marketplace for the rest of the sweep", task.marketplace
-            )
+            await lane.close()  # retired: its cookies, context and proxy turn are not used again
+        elif kind != "error":
+            self.health.loaded(lane.session)
+        error = f"HTTP {status_code}" if status_code and status_code >= 400 else ""
+        loaded = Loaded(url, page, kind, captures, received, duration, attempt, error, retried)
+        await writes.add(partial(self._store, task, loaded, summary))
+        return not retried
+
+    async def _capture(self, visit: Visit, task: Task, page: SearchPage) -> list[Capture]:
+        """The own ads of a search page: each ad's picture as received, and a screenshot of its tile
+        unless one taken earlier stands for it."""
+        own = self.own.get(task.marketplace, {})
+        mine = [ad for ad in page.ads if ad.asin in own]
+        if not mine:
+            return []
+        image_ids = [ad.image_id for ad in mine if ad.image_id]
+        await visit.load_images(image_ids)
+        await visit.wait_for_images(image_ids)
+        earlier = self._earlier_screenshots(task)
+        fresh = [ad for ad in mine if _evidence_key(ad) not in earlier]
+        found = await visit.find_tiles([(ad.asin, ad.image_id) for ad in fresh])
+        looks = self._looks(task, fresh, found)
+        for ad, look in looks.items():  # a tile that looks like one photographed this sweep
+            if look in self.photographed:
+                earlier[_evidence_key(ad)] = self.photographed[look]
+        tiles = {ad: t for ad, t in zip(fresh, found, strict=True) if _evidence_key(ad) not in earlier}
+        # the pictures are read back while the screenshots are taken
+        pictures, images = await asyncio.gather(
+            visit.screenshot_tiles(list(tiles.values())),
+            asyncio.gather(*(visit.image_bytes(ad.image_url, ad.image_id) for ad in mine)),
+        )
+        shots = dict(zip(tiles, pictures, strict=True))
+        for ad, shot in shots.items():
+            if shot and ad in looks:
+                self.photographed[looks[ad]] = content_id(shot)
+        return [
+            Capture(ad, image, shots.get(ad), earlier.get(_evidence_key(ad)))
+            for ad, image in zip(mine, images, strict=True)
+        ]
 
     def _looks(self, task: Task, ads: list[AdUnit], tiles: list[Tile | None]) -> dict[AdUnit, Look]:
         """What the tiles found are known by for the rest of the sweep (none: photograph every ad)."""
@@ -546,19 +623,14 @@ class SweepRunner:
             return Identification("unknown", None, None, None, None, "hash", False)
         return identify(index, ad_fingerprint, capture.ad.image_id)
 
-    def _store(
-        self,
-        task: Task,
-        url: str,
-        page: SearchPage,
-        kind: str,
-        captures: Sequence[Capture],
-        received: int,
-        duration_ms: int,
-        attempts: int,
-        error: str,
-        summary: SweepSummary,
-    ) -> None:
+    def _store(self, task: Task, loaded: Loaded, summary: SweepSummary) -> None:
+        url, page, kind, captures = loaded.url, loaded.page, loaded.kind, loaded.captures
+        received, duration_ms, attempts, error = (
+            loaded.received,
+            loaded.duration_ms,
+            loaded.attempts,
+            loaded.error,
+        )
         now = self.clock()
         own = self.own.get(task.marketplace, {})
         with Session(self.engine) as session:
@@ -627,7 +699,9 @@ class SweepRunner:
         summary.sightings += len(sightings)
         summary.screenshots += sum(1 for capture in captures if capture.screenshot)
         summary.events += len(events)
-        if kind in FAILED_KINDS:
+        if kind == "captcha":
+            summary.challenges += 1
+        if kind in FAILED_KINDS and not loaded.retried:  # a challenged page tried again is not lost yet
             summary.failures += 1
             summary.errors.append(f"{task.marketplace} {task.keyword!r} page {task.page}: {kind}")
 
@@ -637,9 +711,8 @@ class SweepRunner:
         summary.failures += 1
         summary.errors.append(f"{task.marketplace} {task.keyword!r} page {task.page}: {message}")
 
-    def _record_skip(self, task: Task, summary: SweepSummary) -> None:
-        message = "skipped: the marketplace answered with a captcha earlier in this sweep"
-        self._plain_visit(task, "skipped", message, summary)
+    def _record_skip(self, task: Task, summary: SweepSummary, reason: str) -> None:
+        self._plain_visit(task, "skipped", reason, summary)
         summary.skipped += 1
 
     def _plain_visit(self, task: Task, status: str, error: str, summary: SweepSummary) -> None:

@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from monitor.imaging.ids import (
+    canonical_image_id,
     cdn_image_url,
+    image_id_forms,
     image_id_from_url,
     image_ids_from_url,
     is_image_id,
+    shows_image,
     strip_modifiers,
     with_size,
 )
@@ -182,3 +185,26 @@ def test_every_image_url_in_the_saved_pages_gives_an_eleven_character_id(amazon_
             assert url.split("/images/I/")[1].replace("%2B", "+").startswith(ident), url
             checked += 1
     assert checked > 1000
+
+
+def test_an_id_with_a_plus_is_one_id_however_it_is_written() -> None:
+    assert canonical_image_id("71iLJ%2B8RhKL") == canonical_image_id("71iLJ%252B8RhKL") == "71iLJ+8RhKL"
+    assert image_id_forms("71iLJ%2B8RhKL") == ["71iLJ+8RhKL", "71iLJ%2B8RhKL", "71iLJ%2b8RhKL"]
+    assert image_id_forms("61K4wTtjxGL") == ["61K4wTtjxGL"]
+    assert shows_image(CDN + "71iLJ%2B8RhKL._AC_SR139,139_QL70_.jpg", "71iLJ+8RhKL")
+    assert shows_image(CDN + "71iLJ+8RhKL._AC_UL320_.jpg", "71iLJ%2B8RhKL")
+    # a substring is not the same picture: another id that contains this one's characters
+    assert not shows_image(CDN + "171iLJ+8RhK._AC_UL320_.jpg", "71iLJ+8RhK")
+    assert not shows_image(CDN + "61K4wTtjxGL._AC_UL320_.jpg", "71iLJ+8RhKL")
+
+
+def test_a_gallery_finds_its_picture_by_an_id_written_with_2b() -> None:
+    from PIL import Image
+
+    from monitor.imaging import GalleryEntry, GalleryIndex, fingerprint_gallery_image
+
+    picture = fingerprint_gallery_image(Image.new("RGB", (64, 64), "red"))
+    index = GalleryIndex(
+        [GalleryEntry("MAIN", ("71iLJ+8RhKL",), picture), GalleryEntry("PT01", ("x",), picture)]
+    )
+    assert index.entries_for_id("71iLJ%2B8RhKL") == index.entries_for_id("71iLJ+8RhKL") == [0]

@@ -754,3 +754,60 @@ def test_sponsored_widget_outside_the_result_list() -> None:
         ("B0RIGHT002", "carousel", "sp_btf", 2, "51RightTwoL"),
     ]
     assert [r.asin for r in page.organic] == ["B00ORGANIC"]
+
+
+# --- every tile gets its own picture -----------------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _pictures_by_unit(ads: tuple[AdUnit, ...]) -> dict[tuple[str, str | None], dict[str, str | None]]:
+    units: dict[tuple[str, str | None], dict[str, str | None]] = {}
+    for ad in ads:
+        units.setdefault((ad.unit, ad.placement), {})[ad.asin] = ad.image_id
+    return units
+
+
+def test_each_brand_of_a_multi_brand_footer_gets_the_picture_of_its_own_card() -> None:
+    page = parse_search((FIXTURES / "sb_brand_footer_two_brands.html").read_bytes())
+    assert [(a.asin, a.unit, a.placement, a.position, a.image_id) for a in page.ads] == [
+        ("B0LUMERA01", "brand", "loom-desktop-brand-footer-slot", 1, "71iLJ+8RhKL"),
+        ("B0VERDANA2", "brand", "loom-desktop-brand-footer-slot", 2, "61K4wTtjxGL"),
+    ]
+
+
+def test_a_unit_naming_products_only_in_links_gives_none_rather_than_a_neighbours_picture() -> None:
+    html = (FIXTURES / "sb_brand_footer_two_brands.html").read_text()
+    # the second card loses its product shot: it must not borrow the first card's
+    start = html.index('<img alt="Sponsored ad from Verdana Beauty"')
+    html = html[:start] + html[html.index("</a>", start) :]
+    page = parse_search(html)
+    assert [(a.asin, a.image_id) for a in page.ads] == [("B0LUMERA01", "71iLJ+8RhKL"), ("B0VERDANA2", None)]
+
+
+def test_the_real_2026_page_pairs_each_asin_with_its_own_picture(amazon_dir: Path) -> None:
+    page = parse_search((amazon_dir / "serp" / "serp_2026_us_vegan-cosmetics.html").read_bytes())
+    pairs = {(a.asin, a.unit, a.image_id) for a in page.ads}
+    # read off the saved page: each id sits inside the tile that holds the ASIN (one with a "+")
+    assert {
+        ("B0CKTXXL6M", "brand", "61Ok5kv1-EL"),
+        ("B0CKTXDSDC", "brand", "61K4wTtjxGL"),
+        ("B0CKTXCXGD", "brand", "51dLmI5RhuL"),
+        ("B09ZQGT4SZ", "carousel", "71iLJ+8RhKL"),
+        ("B01N5QC1CL", "video", "41i5Lir3E6L"),
+        ("B01N5QC1CL", "video", "81uNUFJN8lL"),
+    } <= pairs
+    for (unit, placement), pictures in _pictures_by_unit(page.ads).items():
+        shown = [i for i in pictures.values() if i]
+        assert len(shown) == len(set(shown)), f"{unit} {placement}: two products with one picture"
+    root = lxml.html.fromstring((amazon_dir / "serp" / "serp_2026_us_vegan-cosmetics.html").read_bytes())
+    for ad in page.ads:
+        assert ad.image_id is not None
+        holders = cast(
+            list[HtmlElement], root.xpath(f"//*[@data-asin='{ad.asin}' or @data-csa-c-asin='{ad.asin}']")
+        )
+        assert any(
+            ad.image_id in (img.get("src") or "") + (img.get("srcset") or "")
+            for holder in holders
+            for img in holder.iter("img")
+        ), f"{ad.asin}: {ad.image_id} is not inside its own tile"

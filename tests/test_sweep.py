@@ -315,7 +315,7 @@ def test_a_chromium_that_cannot_draw_on_demand_draws_every_frame_and_still_photo
     assert len(shots) == 4 and all(max(ImageStat.Stat(p).stddev) > 20 for p in shots.values())
 
 
-def test_a_captcha_is_recorded_and_backs_off_the_marketplace(
+def test_captchas_in_every_fresh_session_are_recorded_and_back_off_the_marketplace(
     tmp_path: Path, store: Storefront, chromium_path: str
 ) -> None:
     config = write_config(tmp_path, store.base_url, chromium_path, concurrency=1)

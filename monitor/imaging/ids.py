@@ -24,10 +24,13 @@ from urllib.parse import unquote
 
 __all__ = [
     "IMAGE_ID_RE",
+    "canonical_image_id",
     "cdn_image_url",
+    "image_id_forms",
     "image_id_from_url",
     "image_ids_from_url",
     "is_image_id",
+    "shows_image",
     "strip_modifiers",
     "with_size",
 ]
@@ -117,6 +120,34 @@ def image_id_from_url(url: str) -> str | None:
     """
     parts = _split(url)
     return parts[1] if parts else None
+
+
+def canonical_image_id(text: str) -> str:
+    """An image id as ismon keeps and compares it: ``%2B`` (also ``%252B``) written back as ``+``.
+
+    >>> canonical_image_id("71iLJ%2B8RhKL")
+    '71iLJ+8RhKL'
+    """
+    return _decode(text) if "%" in text else text.strip()
+
+
+def image_id_forms(image_id: str) -> list[str]:
+    """Every way an image id can be written in a page or URL: ``+`` as is or percent-encoded.
+
+    What a substring search (a CSS ``[src*=…]`` selector, a URL pattern) must try to find it.
+
+    >>> image_id_forms("71iLJ+8RhKL")
+    ['71iLJ+8RhKL', '71iLJ%2B8RhKL', '71iLJ%2b8RhKL']
+    """
+    ident = canonical_image_id(image_id)
+    if "+" not in ident:
+        return [ident]
+    return [ident, ident.replace("+", "%2B"), ident.replace("+", "%2b")]
+
+
+def shows_image(url: str, image_id: str) -> bool:
+    """True when ``url`` is a rendition of the picture ``image_id`` (however either writes a ``+``)."""
+    return image_id_from_url(url) == canonical_image_id(image_id)
 
 
 def image_ids_from_url(url: str) -> list[str]:

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from monitor.imaging.fingerprint import HASH_BITS, HASH_BYTES, Fingerprint
+from monitor.imaging.ids import canonical_image_id
 
 Verdict = Literal["match", "ambiguous", "unknown"]
 Method = Literal["image_id", "hash"]
@@ -134,7 +135,7 @@ class GalleryIndex:
         self._by_id: dict[str, list[int]] = {}
         for i, e in enumerate(self.entries):
             for image_id in e.image_ids:
-                self._by_id.setdefault(image_id, []).append(i)
+                self._by_id.setdefault(canonical_image_id(image_id), []).append(i)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -144,8 +145,8 @@ class GalleryIndex:
         return tuple(e.variant for e in self.entries)
 
     def entries_for_id(self, image_id: str) -> list[int]:
-        """Positions of the entries served under ``image_id`` (gallery order)."""
-        return list(self._by_id.get(image_id, ()))
+        """Positions of the entries served under ``image_id`` (gallery order; ``%2B`` is ``+``)."""
+        return list(self._by_id.get(canonical_image_id(image_id), ()))
 
     def distances(self, ad: Fingerprint) -> NDArray[np.float64]:
         """Per entry, the normalised distance to ``ad`` (inf for an entry with no hashes)."""

@@ -261,6 +261,38 @@ def tail(ctx: Ctx) -> str:
     )
 
 
+def continue_wall_page(amzn: str, amzn_r: str) -> str:
+    """The button-only robot check: "Click the button below to continue shopping", nothing to type.
+
+    As Amazon serves it since 2025 (STRUCTURE.md 1g, the BR page; pages saved by public scrapers): the
+    ``validateCaptcha`` form with ``amzn`` and ``amzn-r`` and one submit button, no captcha image.
+    """
+    return (
+        '<!doctype html><html lang="en-us" class="a-no-js"><head><meta charset="utf-8">'
+        '<title dir="ltr">Amazon.com</title><link rel="stylesheet" href="/static/AmazonUI.css"></head>\n'
+        "<body>\n<!--\n        To discuss automated access to Amazon data please contact "
+        "api-services-support@amazon.com.\n-->\n"
+        '<div class="a-container a-padding-double-large" style="min-width:350px;padding:44px 0 !important">'
+        '<div class="a-row a-spacing-double-large" style="width: 350px; margin: 0 auto">'
+        '<div class="a-row a-spacing-medium a-text-center"><i class="a-icon a-logo"></i></div>'
+        '<div class="a-box a-alert a-alert-info a-spacing-base"><div class="a-box-inner">'
+        '<i class="a-icon a-icon-alert"></i><h4>Click the button below to continue shopping</h4>'
+        "</div></div>"
+        '<div class="a-section"><div class="a-box a-color-offset-background">'
+        '<div class="a-box-inner a-padding-extra-large">'
+        '<form method="get" action="/errors/validateCaptcha" name="">'
+        f'<input type=hidden name="amzn" value="{esc(amzn)}" />'
+        f'<input type=hidden name="amzn-r" value="{esc(amzn_r)}" />'
+        '<input type=hidden name="field-keywords" value="" />'
+        '<div class="a-section a-spacing-extra-large"><div class="a-row">'
+        '<span class="a-button a-button-primary a-span12"><span class="a-button-inner">'
+        '<button type="submit" class="a-button-text" alt="Continue shopping">Continue shopping</button>'
+        "</span></span></div></div></form></div></div></div></div></div>\n"
+        '<div class="a-text-center a-size-mini a-color-secondary">'
+        "&copy; 1996-2026, Amazon.com, Inc. or its affiliates</div>\n</body></html>\n"
+    )
+
+
 def captcha_page(amzn: str, amzn_r: str, token: str) -> str:
     """The classic "Enter the characters you see below" robot check (STRUCTURE.md 1g)."""
     return (

@@ -50,9 +50,16 @@ class Scenario:
     ad_images: dict[tuple[str, str], str] = field(default_factory=dict)
     carousel: dict[str, list[str]] = field(default_factory=dict)
     brand: dict[str, list[str]] = field(default_factory=dict)
+    # keyword -> ASINs of a Sponsored Brands footer "Brands related to your search": one card per ASIN
+    # (each its brand's), products named only in the cards' links, picture ids with "+" as %2B in srcset
+    brand_footer: dict[str, list[str]] = field(default_factory=dict)
     organic_count: int = 16
     captcha: bool = False
     captcha_keywords: set[str] = field(default_factory=set)
+    # The first N search pages served (since the scenario was set) are a character captcha, then the
+    # store answers again; the next M show the button-only "continue shopping" wall instead.
+    captcha_first: int = 0
+    continue_wall_first: int = 0
     broken_keywords: set[str] = field(default_factory=set)
     slow_keywords: dict[str, float] = field(default_factory=dict)
     cookie_banner: bool = False
@@ -85,7 +92,7 @@ class Scenario:
     def keywords(self) -> list[str]:
         """Every keyword the scenario mentions, normalised, in first-seen order."""
         seen: dict[str, None] = {}
-        for mapping in (self.sponsored, self.carousel, self.brand):
+        for mapping in (self.sponsored, self.carousel, self.brand, self.brand_footer):
             for k in mapping:
                 seen.setdefault(norm_keyword(k), None)
         for _, k in self.ad_images:
@@ -114,6 +121,11 @@ def carousel_for(s: Scenario, keyword: str) -> list[str]:
 def brand_for(s: Scenario, keyword: str) -> list[str]:
     """ASINs of the Sponsored Brands top-slot unit for ``keyword``."""
     return _lookup(s.brand, keyword)
+
+
+def brand_footer_for(s: Scenario, keyword: str) -> list[str]:
+    """ASINs of the Sponsored Brands footer for ``keyword``, one card each."""
+    return _lookup(s.brand_footer, keyword)
 
 
 def choice_for(s: Scenario, keyword: str) -> list[str]:

@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 from urllib.parse import quote, quote_plus
 
 from monitor.storefront.catalog import Catalog, Listing, Slot, price_of, rating_of, stable_int
+from monitor.storefront.footer import brand_footer
 from monitor.storefront.html import Ctx, esc, head, nav, slug, tail
-from monitor.storefront.scenario import brand_for, carousel_for, choice_for, sponsored_for
+from monitor.storefront.scenario import brand_footer_for, brand_for, carousel_for, choice_for, sponsored_for
 
 GRID_BLOCK = "_AC_UL320_"
 SRCSET = (
@@ -573,6 +574,12 @@ def render_search(ctx: Ctx, catalog: Catalog, page: int) -> str:
     put_ads("sp_mtf")
     put_organic(organic[half:])
     put_ads("sp_btf")
+    in_footer = [
+        lst for lst in map(catalog.listing, brand_footer_for(s, keyword) if page == 1 else []) if lst
+    ]
+    footer = [(lst, tile_image(lst, catalog.ad_slot(lst.asin, keyword), "footer")) for lst in in_footer]
+    if footer:
+        rows.raw(brand_footer(ctx, footer, rows.index, rows.uuid()))
     rows.widget(
         "MAIN-TEXT_REFORMULATION",
         '<div class="a-section a-spacing-none"><h2 class="a-size-medium-plus">Related searches</h2>'

@@ -39,6 +39,7 @@ from monitor.storefront.html import (
     broken_page,
     captcha_page,
     city_for,
+    continue_wall_page,
     home_page,
     not_found_page,
 )
@@ -70,6 +71,7 @@ class RequestRecord:
     time: float  # epoch seconds when the request arrived
     duration: float  # seconds spent preparing the answer (includes scenario delays)
     kind: str  # search, captcha, product, image, static, font, media, tracker, api, page, redirect
+    session_id: str = ""  # the shopper session: the session-id cookie sent, else the one given now
 
 
 @dataclass
@@ -192,6 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
                 time=started,
                 duration=time.perf_counter() - t0,
                 kind=resp.kind,
+                session_id=cookies.get("session-id") or _given_session(resp.headers),
             )
         )
         try:
@@ -210,6 +213,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+
+def _given_session(headers: list[tuple[str, str]]) -> str:
+    for name, value in headers:
+        if name == "Set-Cookie" and value.startswith("session-id="):
+            return value.split(";", 1)[0].removeprefix("session-id=")
+    return ""
 
 
 def _request_id() -> str:
@@ -251,6 +261,7 @@ class Storefront:
         self.port = port
         self.base_url = ""
         self._lock = threading.Lock()
+        self._searches = 0  # search pages answered since the scenario was set (captcha_first, ...)
         self._catalog = Catalog(copy.deepcopy(scenario))
         self._images = ImageStore(drawer)
         self._log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
@@ -314,6 +325,7 @@ class Storefront:
         catalog = Catalog(copy.deepcopy(scenario))
         with self._lock:
             self._catalog = catalog
+            self._searches = 0
 
     @property
     def scenario(self) -> Scenario:
@@ -483,10 +495,15 @@ class Storefront:
         delay = delay_for(s, keyword)
         if delay > 0:
             self._stopping.wait(delay)
-        if s.captcha or in_set(s.captcha_keywords, keyword):
+        with self._lock:
+            served = self._searches
+            self._searches += 1
+        amzn = f"{stable_int('amzn', c.request_id) % 10**16:016d}=="
+        if s.captcha or in_set(s.captcha_keywords, keyword) or served < s.captcha_first:
             token = f"{stable_int('captcha', c.request_id):020d}"
-            amzn = f"{stable_int('amzn', c.request_id) % 10**16:016d}=="
-            return _html(200, captcha_page(amzn, raw_path, token), "captcha")
+            return _html(200, captcha_page(amzn, raw_path, token), "captcha", session)
+        if served < s.captcha_first + s.continue_wall_first:
+            return _html(200, continue_wall_page(amzn, raw_path), "captcha", session)
         if not keyword or in_set(s.no_results_keywords, keyword):
             return _html(200, render_no_results(c), "search", session)
         if in_set(s.broken_keywords, keyword):
