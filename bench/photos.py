@@ -10,7 +10,8 @@ reports this generator's galleries as an unseen one. What differs from ``monitor
   logo patch; matte or glossy;
 - lighting: a key light from a random direction (round shading and a highlight on revolved shapes and
   balls, a gradient on flat ones), warm or cool casts and vignettes on scenes, soft shadows;
-- backgrounds: wood, marble, bokeh, fabric, seamless paper, sky and ground, a coloured wall.
+- backgrounds (``bench/photo_scenes.py``): wood, marble, bokeh, fabric, seamless paper, sky and
+  ground, a coloured wall.
 
 The API mirrors ``monitor.synthetic``: ``draw_variant(seed, variant, size, colourway)``,
 ``draw_gallery(seed, size)`` and ``draw_negative(seed, kind, size, index)`` with the kinds
@@ -19,7 +20,6 @@ The API mirrors ``monitor.synthetic``: ``draw_variant(seed, variant, size, colou
 
 from __future__ import annotations
 
-import colorsys
 import math
 import zlib
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
+from photo_scenes import SCENES, hls, scene  # bench/ is on sys.path, as for bench/identify.py
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 RGB = tuple[int, int, int]
@@ -36,7 +37,6 @@ VARIANTS: tuple[str, ...] = ("MAIN", "PT01", "PT02", "PT03", "PT04", "PT05", "PT
 NEGATIVE_KINDS: tuple[str, ...] = ("new_scene", "unseen_angle", "colour_variant", "sibling")
 SHAPES = ("lathe", "slab", "garment", "ball", "blob", "bag")
 SURFACES = ("plain", "grain", "checks", "stripes", "knit", "speckle", "two_part")
-SCENES = ("wood", "marble", "bokeh", "fabric", "paper", "outdoor", "wall")
 _WORDS = ("ORRA", "KINO", "VALE", "BRIX", "ZUMA", "OKTA", "LYRA", "MOSS", "PIKA", "TOVA", "RUNE")
 
 
@@ -44,11 +44,6 @@ def _rng(seed: int, *salt: str | int) -> np.random.Generator:
     key = [seed & 0xFFFFFFFF, 0x50484F54]  # "PHOT": streams apart from monitor.synthetic's
     key += [zlib.crc32(s.encode()) if isinstance(s, str) else int(s) & 0xFFFFFFFF for s in salt]
     return np.random.default_rng(key)
-
-
-def _hls(h: float, light: float, sat: float) -> RGB:
-    r, g, b = colorsys.hls_to_rgb(h % 1.0, light, sat)
-    return (int(r * 255), int(g * 255), int(b * 255))
 
 
 @dataclass(frozen=True)
@@ -75,9 +70,9 @@ def design_for_seed(seed: int, colourway: int = 0) -> Design:
     gloss = float(r.uniform(0.0, 1.0)) ** 2
     c = _rng(seed, "colours", colourway) if colourway else r
     hue = float(c.random())
-    body = _hls(hue, float(c.uniform(0.15, 0.8)), float(c.uniform(0.0, 0.95)))
-    second = _hls(hue + float(c.uniform(0.1, 0.9)), float(c.uniform(0.2, 0.85)), float(c.uniform(0.2, 1.0)))
-    logo = _hls(float(c.random()), float(c.choice([0.1, 0.92])), float(c.uniform(0.0, 0.5)))
+    body = hls(hue, float(c.uniform(0.15, 0.8)), float(c.uniform(0.0, 0.95)))
+    second = hls(hue + float(c.uniform(0.1, 0.9)), float(c.uniform(0.2, 0.85)), float(c.uniform(0.2, 1.0)))
+    logo = hls(float(c.random()), float(c.choice([0.1, 0.92])), float(c.uniform(0.0, 0.5)))
     return Design(seed, shape, surface, profile, aspect, gloss, (body, second, logo), str(r.choice(_WORDS)))
 
 
@@ -264,62 +259,6 @@ def _place(
 
 
 # --------------------------------------------------------------------------------------------
-# Scenes
-# --------------------------------------------------------------------------------------------
-
-
-def _noise(r: np.random.Generator, w: int, h: int, cell: int) -> F32:
-    g = r.normal(0, 1, (max(2, h // cell + 2), max(2, w // cell + 2))).astype(np.float32)
-    return np.asarray(Image.fromarray(g, "F").resize((w, h), Image.Resampling.BICUBIC), np.float32)
-
-
-def _scene(r: np.random.Generator, kind: str, w: int, h: int) -> tuple[Image.Image, float]:
-    hue = float(r.random())
-    base = np.array(_hls(hue, float(r.uniform(0.45, 0.85)), float(r.uniform(0.05, 0.5))), np.float32)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    floor = float(r.uniform(0.55, 0.8))
-    a = np.empty((h, w, 3), np.float32)
-    a[:] = base
-    if kind == "wood":
-        grain = np.sin(yy / h * 90 + 4 * _noise(r, w, h, 60)) * 0.12 + _noise(r, w, h, 8) * 0.05
-        wood = np.array(_hls(float(r.uniform(0.05, 0.1)), float(r.uniform(0.3, 0.6)), 0.5), np.float32)
-        a[int(floor * h) :] = (wood * (1 + grain[..., None]))[int(floor * h) :]
-    elif kind == "marble":
-        veins = np.abs(np.sin(xx / w * 8 + 5 * _noise(r, w, h, 90))) ** 0.2
-        a = np.full((h, w, 3), 235, np.float32) * (0.85 + 0.15 * veins[..., None])
-    elif kind == "bokeh":
-        img = Image.fromarray(np.clip(a * 0.6, 0, 255).astype(np.uint8), "RGB")
-        dr = ImageDraw.Draw(img)
-        for _ in range(25):
-            cx, cy, rr = (
-                float(r.uniform(0, w)),
-                float(r.uniform(0, h * floor)),
-                float(r.uniform(0.02, 0.09)) * w,
-            )
-            dr.ellipse((cx - rr, cy - rr, cx + rr, cy + rr), fill=_hls(float(r.random()), 0.75, 0.6))
-        a = np.asarray(img.filter(ImageFilter.GaussianBlur(w / 60)), np.float32)
-    elif kind == "fabric":
-        a *= (1 + 0.08 * np.sin(xx * 0.9) * np.sin(yy * 0.9) + 0.06 * _noise(r, w, h, 20))[..., None]
-    elif kind == "paper":
-        a = base + (255 - base) * (1 - yy / h)[..., None] * 0.6
-    elif kind == "outdoor":
-        sky = np.array(_hls(0.57, float(r.uniform(0.6, 0.85)), 0.6), np.float32)
-        a[:] = sky
-        g = int(floor * h)
-        grass = np.array(_hls(float(r.uniform(0.2, 0.33)), 0.35, 0.5), np.float32)
-        a[g:] = grass * (1 + 0.2 * _noise(r, w, h - g, 5))[..., None]
-    else:  # wall: a coloured wall and a skirting board
-        g = int(floor * h)
-        a[g:] = base * 0.7
-        a[g : g + max(3, h // 40)] = 245
-    # Lighting of the scene: a warm or cool cast and a vignette.
-    cast = np.array([1 + float(r.uniform(-0.08, 0.08)), 1.0, 1 + float(r.uniform(-0.08, 0.08))], np.float32)
-    vig = 1 - float(r.uniform(0.0, 0.35)) * (((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2)
-    a = a * cast * vig[..., None]
-    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "RGB"), floor
-
-
-# --------------------------------------------------------------------------------------------
 # Gallery slots
 # --------------------------------------------------------------------------------------------
 
@@ -332,7 +271,7 @@ def _lifestyle(d: Design, r: np.random.Generator, size: int, kind: str | None = 
     shape = [(1.0, 1.0), (1.0, 0.8), (0.8, 1.0)][int(r.integers(0, 3))]
     w, h = int(size * shape[0]), int(size * shape[1])
     kind = kind or SCENES[int(r.integers(0, len(SCENES)))]
-    img, floor = _scene(r, kind, w, h)
+    img, floor = scene(r, kind, w, h)
     _place(
         img,
         d,

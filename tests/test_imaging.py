@@ -278,7 +278,11 @@ def test_fingerprint_accepts_any_mode(gallery: list[tuple[str, Image.Image]], in
     main = gallery[0][1]
     rgba = main.convert("RGBA")
     assert fingerprint_ad_image(rgba) == fingerprint_ad_image(main)
-    assert identify(index, fingerprint_ad_image(main.convert("L")), None).variant == "MAIN"
+    gray = fingerprint_ad_image(main.convert("L"))
+    assert gray.hashes == fingerprint_ad_image(main).hashes
+    # A gray copy of a coloured product is not the gallery's picture: its colours are gone.
+    got = identify(index, gray, None)
+    assert (got.verdict, got.runner_up) == ("unknown", "MAIN")
 
 
 # --- bad input -------------------------------------------------------------------------------

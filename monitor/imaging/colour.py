@@ -31,6 +31,8 @@ from PIL import Image, ImageChops, ImageCms
 GRID = 8  # cells per side: 64 cells, 192 bytes per rendering
 GRID_BYTES = GRID * GRID * 3
 Box = tuple[float, float, float, float]
+# Side of the box-filtered copy grids are cut from: 8 of its pixels per cell.
+BASE = 64
 # The image's white: this percentile of the brightest channel of its pixels. Below 100 so that a
 # badge or a highlight covering up to a few percent of the image does not set it.
 WHITE_PERCENTILE = 96.0
@@ -58,11 +60,28 @@ def image_white(rgb: Image.Image) -> int:
     return int(np.searchsorted(counts, counts[-1] * WHITE_PERCENTILE / 100.0))
 
 
-def colour_grids(rgb: Image.Image, boxes: Sequence[Box | None], white: int) -> list[bytes]:
-    """The Lab grid of each box (sub-pixel; None: all) of ``rgb``, balanced to ``white``."""
+def colour_grids(rgb: Image.Image, boxes: Sequence[Box | None]) -> list[bytes]:
+    """The Lab grid of each box (sub-pixel; None: all) of ``rgb``, balanced to the image's white.
+
+    The cells are cut from a ``BASE`` x ``BASE`` box-filtered copy (one pass over the pixels
+    instead of one per rendering); its white is the image's white.
+    """
+    w, h = rgb.size
+    base = rgb.resize((BASE, BASE), Image.Resampling.BOX)
+    sx, sy = BASE / w, BASE / h
     cells = np.concatenate(
-        [np.asarray(rgb.resize((GRID, GRID), Image.Resampling.BOX, box=box)) for box in boxes]
+        [
+            np.asarray(
+                base.resize(
+                    (GRID, GRID),
+                    Image.Resampling.BOX,
+                    box=None if box is None else (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy),
+                )
+            )
+            for box in boxes
+        ]
     )
+    white = image_white(base)
     if MIN_WHITE <= white < 255:
         cells = np.clip(cells * (255.0 / white) + 0.5, 0, 255).astype(np.uint8)
     lab = ImageCms.applyTransform(Image.fromarray(cells, "RGB"), _to_lab())

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from monitor.errors import ImageError
-from monitor.imaging.colour import GRID_BYTES, colour_grids, image_white
+from monitor.imaging.colour import GRID_BYTES, colour_grids
 
 log = logging.getLogger(__name__)
 
@@ -245,11 +245,10 @@ def _hash(gray: Image.Image, box: Box | None = None) -> bytes:
 
 @dataclass(frozen=True)
 class _Work:
-    """One image at working size: grayscale (for the hashes), RGB (for the colours), and its white."""
+    """One image at working size: grayscale (for the hashes) and RGB (for the colours)."""
 
     gray: Image.Image
     rgb: Image.Image
-    white: int
 
 
 def _work(img: Image.Image, limit: int) -> _Work:
@@ -258,7 +257,7 @@ def _work(img: Image.Image, limit: int) -> _Work:
         img = _to_rgb(img)
     factor = max(img.size) // limit
     rgb = img.reduce(factor) if factor >= 2 else img
-    return _Work(rgb.convert("L"), rgb, image_white(rgb))
+    return _Work(rgb.convert("L"), rgb)
 
 
 def content_box(gray: Image.Image) -> tuple[int, int, int, int] | None:
@@ -302,7 +301,7 @@ def _square_pad(work: _Work) -> _Work:
     gray.paste(work.gray, ((s - w) // 2, (s - h) // 2))
     rgb = Image.new("RGB", (s, s), (255, 255, 255))
     rgb.paste(work.rgb, ((s - w) // 2, (s - h) // 2))
-    return _Work(gray, rgb, image_white(rgb))  # the bars' white, as an ad padded the same way
+    return _Work(gray, rgb)  # balanced to the bars' white, as an ad padded the same way is
 
 
 def _fingerprint(parts: Sequence[tuple[str, _Work, Box | None]]) -> Fingerprint:
@@ -319,7 +318,7 @@ def _fingerprint(parts: Sequence[tuple[str, _Work, Box | None]]) -> Fingerprint:
     grids: list[bytes] = [b""] * len(kept)
     for work in {id(w): w for w, _ in kept}.values():  # one colour pass per working image (pad: 2)
         at = [i for i, (w, _) in enumerate(kept) if w is work]
-        for i, grid in zip(at, colour_grids(work.rgb, [kept[i][1] for i in at], work.white), strict=True):
+        for i, grid in zip(at, colour_grids(work.rgb, [kept[i][1] for i in at]), strict=True):
             grids[i] = grid
     return Fingerprint(tuple(names), b"".join(hashes), b"".join(grids))
 
