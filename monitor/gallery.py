@@ -21,7 +21,14 @@ from monitor import models, outbox, store
 from monitor.browser import Shopper
 from monitor.errors import ImageError, MonitorError
 from monitor.files import BlobStore
-from monitor.imaging import Fingerprint, GalleryEntry, GalleryIndex, fingerprint_gallery_image, load_image
+from monitor.imaging import (
+    Fingerprint,
+    GalleryEntry,
+    GalleryIndex,
+    fingerprint_gallery_image,
+    fingerprint_is_current,
+    load_image,
+)
 from monitor.pages import GalleryImage as ParsedSlot
 from monitor.pages import parse_product
 
@@ -93,7 +100,8 @@ async def refresh_product(
         new_key = [(s.variant, " ".join(s.image_ids)) for _, s, _, _ in slots]
         result.variants = [s.variant for _, s, _, _ in slots]
         result.ok = True
-        if old_key == new_key and all(g.fingerprint for g in old):
+        # Unchanged, unless a fingerprint is of an older format (e.g. from before colour counted).
+        if old_key == new_key and all(g.fingerprint and fingerprint_is_current(g.fingerprint) for g in old):
             return result
         stamp = now()
         old_main = next((g.image_ids.split() for g in old if g.variant == "MAIN"), None)

@@ -63,7 +63,7 @@ VARIANT_KINDS: dict[str, str] = {
 }
 _FALLBACK_KINDS = ("lifestyle", "angle", "infographic", "detail", "comparison")
 
-NEGATIVE_KINDS: tuple[str, ...] = ("new_scene", "unseen_angle", "colour_variant")
+NEGATIVE_KINDS: tuple[str, ...] = ("new_scene", "unseen_angle", "colour_variant", "sibling")
 
 FAMILIES: tuple[str, ...] = (
     "bottle",
@@ -743,9 +743,13 @@ def _on_white(
     return img
 
 
-def draw_variant(seed: int, variant: str, size: int = 1000) -> Image.Image:
-    """One gallery image of product ``seed`` (RGB; the long side is ``size`` pixels)."""
-    p = product_for_seed(seed)
+def draw_variant(seed: int, variant: str, size: int = 1000, colourway: int = 0) -> Image.Image:
+    """One gallery image of product ``seed`` (RGB; the long side is ``size`` pixels).
+
+    ``colourway`` > 0: the same picture with the product in other colours (a sibling ASIN's copy
+    of this slot: same scene, same slide, another colour of the product and of what follows it).
+    """
+    p = product_for_seed(seed, colourway)
     kind = variant_kind(variant)
     r = _rng(seed, "variant", variant.upper())
     v = p.main_view
@@ -791,8 +795,10 @@ def draw_negative(seed: int, kind: str, size: int = 1000, index: int = 0) -> Ima
     """An image of product ``seed`` that is NOT in its gallery, for measuring false accepts.
 
     ``new_scene``: the object in a lifestyle scene the gallery does not have. ``unseen_angle``: the
-    object on white from a yaw and tilt no gallery slot uses. ``colour_variant``: the same design in
-    other colours, as a sibling ASIN's MAIN (grayscale hashes can hardly tell these apart).
+    object on white from a yaw and tilt no gallery slot uses. ``colour_variant``: one of the gallery's
+    pictures with the product in other colours (grayscale hashes can hardly tell these apart).
+    ``sibling``: the sibling ASIN's own studio shot: the same design in other colours, photographed
+    in its own session (a slightly other yaw, size and place than MAIN).
     ``index`` draws further examples.
     Other products are simply other seeds' galleries.
     """
@@ -815,9 +821,19 @@ def draw_negative(seed: int, kind: str, size: int = 1000, index: int = 0) -> Ima
             angle=float(r.uniform(18, 30)) * sign,
         )
     if kind == "colour_variant":
-        # The same design in other colours, shot like MAIN: a sibling variation's listing.
-        q = product_for_seed(seed, colourway=1 + index)
+        # One of the gallery's own pictures with the product in other colours: a sibling listing's.
+        slot = DEFAULT_VARIANTS[int(r.integers(0, len(DEFAULT_VARIANTS)))]
+        return draw_variant(seed, slot, size, colourway=1 + index)
+    if kind == "sibling":
+        q = product_for_seed(seed, colourway=101 + index)
+        height = q.fill * float(r.uniform(0.93, 1.05))
         return _on_white(
-            q, size, q.main_view, height=q.fill, cx=0.5, bottom=0.5 + q.fill / 2 + 0.02, angle=0.0
+            q,
+            size,
+            q.main_view + float(r.uniform(-0.06, 0.06)),
+            height=height,
+            cx=0.5 + float(r.uniform(-0.03, 0.03)),
+            bottom=0.5 + height / 2 + float(r.uniform(0.0, 0.04)),
+            angle=float(r.uniform(-2, 2)),
         )
     raise ValueError(f"unknown negative kind {kind!r}; expected one of {NEGATIVE_KINDS}")

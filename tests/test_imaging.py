@@ -56,8 +56,10 @@ def ad_bytes(
     square: str = "native",
     crop: float = 0.0,
     badge: bool = False,
+    grey: float = 1.0,
 ) -> bytes:
-    """An ad rendering: optional centred crop, square pad/crop, thumbnail, badge, JPEG."""
+    """An ad rendering: optional centred crop, square pad/crop, thumbnail, the search page's grey
+    (the picture multiplied onto it, as Amazon's result tiles blend it), badge, JPEG."""
     w, h = img.size
     if crop:
         dx, dy = round(w * crop / 2), round(h * crop / 2)
@@ -73,6 +75,8 @@ def ad_bytes(
         img = img.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
     img = img.copy()
     img.thumbnail((size, size), Image.Resampling.LANCZOS)
+    if grey < 1.0:
+        img = Image.fromarray((np.asarray(img, np.float32) * grey + 0.5).astype(np.uint8), "RGB")
     if badge:
         ImageDraw.Draw(img).rectangle((0, 0, img.width // 4, img.height // 12), fill=(232, 110, 20))
     return encode(img, "JPEG", quality=quality)
@@ -106,8 +110,19 @@ def index(gallery: list[tuple[str, Image.Image]]) -> GalleryIndex:
         {"square": "crop", "badge": True},
         {"crop": 0.05},
         {"size": 320, "crop": 0.05, "square": "pad", "badge": True},
+        {"grey": 0.95},
+        {"quality": 60, "square": "pad", "grey": 0.93, "badge": True},
     ],
-    ids=["218-q70", "320-q85", "q60-pad", "crop-square-badge", "crop5", "320-crop5-pad-badge"],
+    ids=[
+        "218-q70",
+        "320-q85",
+        "q60-pad",
+        "crop-square-badge",
+        "crop5",
+        "320-crop5-pad-badge",
+        "grey-page",
+        "q60-pad-grey-badge",
+    ],
 )
 def test_every_gallery_image_is_identified_from_its_ad_rendering(
     gallery: list[tuple[str, Image.Image]], index: GalleryIndex, render: dict[str, object]
@@ -247,8 +262,8 @@ def test_hashes_agree_with_imagehash(gallery: list[tuple[str, Image.Image]]) -> 
 def test_fingerprint_round_trips_compactly(gallery: list[tuple[str, Image.Image]]) -> None:
     fp = fingerprint_gallery_image(gallery[0][1])
     data = fp.to_bytes()
-    assert len(data) <= 600
-    assert Fingerprint.from_bytes(data) == fp
+    assert len(data) <= 1600  # 6 renderings: 384 bytes of hashes, 1,152 of colour grids
+    assert Fingerprint.from_bytes(data) == fp and fp.has_colour
     wide = fingerprint_gallery_image(
         Image.new("RGB", (400, 250), (10, 120, 200)).rotate(10, fillcolor="white")
     )
@@ -263,7 +278,11 @@ def test_fingerprint_accepts_any_mode(gallery: list[tuple[str, Image.Image]], in
     main = gallery[0][1]
     rgba = main.convert("RGBA")
     assert fingerprint_ad_image(rgba) == fingerprint_ad_image(main)
-    assert identify(index, fingerprint_ad_image(main.convert("L")), None).variant == "MAIN"
+    gray = fingerprint_ad_image(main.convert("L"))
+    assert gray.hashes == fingerprint_ad_image(main).hashes
+    # A gray copy of a coloured product is not the gallery's picture: its colours are gone.
+    got = identify(index, gray, None)
+    assert (got.verdict, got.runner_up) == ("unknown", "MAIN")
 
 
 # --- bad input -------------------------------------------------------------------------------

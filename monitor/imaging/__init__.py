@@ -8,6 +8,7 @@ from monitor.imaging.fingerprint import (
     Fingerprint,
     fingerprint_ad_image,
     fingerprint_gallery_image,
+    fingerprint_is_current,
     load_image,
 )
 from monitor.imaging.match import GalleryEntry, GalleryIndex, Identification, MultiIndex, identify
@@ -20,6 +21,7 @@ __all__ = [
     "MultiIndex",
     "fingerprint_ad_image",
     "fingerprint_gallery_image",
+    "fingerprint_is_current",
     "identify",
     "load_image",
 ]

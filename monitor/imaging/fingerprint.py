@@ -6,8 +6,9 @@ each listing image with ``load_image``, fingerprints it with ``fingerprint_galle
 ``fingerprint_ad_image``; ``monitor.imaging.match`` compares the two.
 
 A fingerprint is a few renderings of one image, each hashed by imagehash with a 256-bit pHash and a
-256-bit dHash (hash size 16), both computed on the rendering pre-resized once to 64x64 grayscale, so one
-ad costs about 2 ms.
+256-bit dHash (hash size 16), both computed on the rendering pre-resized once to 64x64 grayscale, and
+each given a colour signature (``colour.py``: an 8x8 grid of mean CIELAB colours of the same box), so
+one ad costs about 2 ms.
 The gallery side keeps several renderings because Amazon's thumbnails pad, crop and zoom; the ad side
 is hashed as it is, trimmed to its content, and shifted a little (for crops that are not centred).
 """
@@ -26,6 +27,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from monitor.errors import ImageError
+from monitor.imaging.colour import GRID_BYTES, colour_grids
 
 log = logging.getLogger(__name__)
 
@@ -67,21 +69,31 @@ RENDERINGS: tuple[str, ...] = (
     "shift_l", "shift_r", "shift_t", "shift_b", "shift_lt", "shift_rt", "shift_lb", "shift_rb",
 )  # fmt: skip
 _CODE = {name: i for i, name in enumerate(RENDERINGS)}
-_FORMAT_VERSION = 1
+# Version 1: hashes only (stored before colour counted; still read, matched by hashes alone, and
+# replaced by the next gallery refresh). Version 2: hashes, then one colour grid per rendering.
+_FORMAT_VERSION = 2
+_READS = (1, 2)
 _MAGIC = b"F"
 
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """Hashes of one image's renderings: 64 bytes each (pHash-256 then dHash-256), in order."""
+    """Hashes of one image's renderings: 64 bytes each (pHash-256 then dHash-256), in order; and
+    their colour grids (``GRID_BYTES`` each, in the same order), or no colours (b"") for a
+    fingerprint stored by an ismon that did not keep them."""
 
     renderings: tuple[str, ...]
     hashes: bytes
+    colours: bytes = b""
 
     def __post_init__(self) -> None:
         if len(self.hashes) != HASH_BYTES * len(self.renderings):
             raise ImageError(
                 f"fingerprint has {len(self.hashes)} hash bytes for {len(self.renderings)} renderings"
+            )
+        if self.colours and len(self.colours) != GRID_BYTES * len(self.renderings):
+            raise ImageError(
+                f"fingerprint has {len(self.colours)} colour bytes for {len(self.renderings)} renderings"
             )
         unknown = [r for r in self.renderings if r not in _CODE]
         if unknown:
@@ -94,26 +106,40 @@ class Fingerprint:
         """The hashes as an (n, 8) array of 64-bit words: words 0-3 pHash, 4-7 dHash."""
         return np.frombuffer(self.hashes, dtype="<u8").reshape(-1, HASH_BYTES // 8)
 
+    @property
+    def has_colour(self) -> bool:
+        return bool(self.colours) or not self.renderings
+
     def to_bytes(self) -> bytes:
-        """Compact storage form: b"F", version, count, one code per rendering, then the hashes."""
-        head = bytes([_FORMAT_VERSION, len(self.renderings)])
+        """Compact storage form: b"F", version, count, one code per rendering, the hashes, the
+        colour grids (version 2; a fingerprint without colours is written as version 1)."""
+        version = 2 if self.colours else 1
+        head = bytes([version, len(self.renderings)])
         codes = bytes(_CODE[r] for r in self.renderings)
-        return _MAGIC + head + codes + self.hashes
+        return _MAGIC + head + codes + self.hashes + self.colours
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Fingerprint:
-        """Inverse of ``to_bytes``; raises ImageError for data it did not write."""
+        """Inverse of ``to_bytes`` (either version); raises ImageError for data it did not write."""
         if len(data) < 3 or data[:1] != _MAGIC:
             raise ImageError("not a stored fingerprint (bad header)")
-        if data[1] != _FORMAT_VERSION:
-            raise ImageError(f"stored fingerprint has version {data[1]}, this ismon reads {_FORMAT_VERSION}")
+        version = data[1]
+        if version not in _READS:
+            raise ImageError(f"stored fingerprint has version {version}, this ismon reads {_READS}")
         n = data[2]
-        if len(data) != 3 + n + n * HASH_BYTES:
-            raise ImageError(f"stored fingerprint is {len(data)} bytes, expected {3 + n + n * HASH_BYTES}")
+        size = 3 + n + n * HASH_BYTES + (n * GRID_BYTES if version == 2 else 0)
+        if len(data) != size:
+            raise ImageError(f"stored fingerprint is {len(data)} bytes, expected {size}")
         codes = data[3 : 3 + n]
         if any(c >= len(RENDERINGS) for c in codes):
             raise ImageError("stored fingerprint names an unknown rendering")
-        return cls(tuple(RENDERINGS[c] for c in codes), bytes(data[3 + n :]))
+        end = 3 + n + n * HASH_BYTES
+        return cls(tuple(RENDERINGS[c] for c in codes), bytes(data[3 + n : end]), bytes(data[end:]))
+
+
+def fingerprint_is_current(data: bytes) -> bool:
+    """Whether stored fingerprint bytes are of the current format (a refresh recomputes the others)."""
+    return len(data) >= 2 and data[:1] == _MAGIC and data[1] == _FORMAT_VERSION
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,13 +243,21 @@ def _hash(gray: Image.Image, box: Box | None = None) -> bytes:
     return np.packbits(phash_bits(small)).tobytes() + np.packbits(dhash_bits(small)).tobytes()
 
 
-def _gray(img: Image.Image, limit: int) -> Image.Image:
-    """Grayscale, box-reduced by a whole factor while the long side stays at least ``limit``."""
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+@dataclass(frozen=True)
+class _Work:
+    """One image at working size: grayscale (for the hashes) and RGB (for the colours)."""
+
+    gray: Image.Image
+    rgb: Image.Image
+
+
+def _work(img: Image.Image, limit: int) -> _Work:
+    """Box-reduced by a whole factor while the long side stays at least ``limit``."""
+    if img.mode != "RGB":
         img = _to_rgb(img)
-    gray = img if img.mode == "L" else img.convert("L")
-    factor = max(gray.size) // limit
-    return gray.reduce(factor) if factor >= 2 else gray
+    factor = max(img.size) // limit
+    rgb = img.reduce(factor) if factor >= 2 else img
+    return _Work(rgb.convert("L"), rgb)
 
 
 def content_box(gray: Image.Image) -> tuple[int, int, int, int] | None:
@@ -260,24 +294,33 @@ def _square_box(w: int, h: int) -> Box:
     return ((w - s) / 2, (h - s) / 2, (w + s) / 2, (h + s) / 2)
 
 
-def _square_pad(gray: Image.Image) -> Image.Image:
-    w, h = gray.size
+def _square_pad(work: _Work) -> _Work:
+    w, h = work.gray.size
     s = max(w, h)
-    out = Image.new("L", (s, s), 255)
-    out.paste(gray, ((s - w) // 2, (s - h) // 2))
-    return out
+    gray = Image.new("L", (s, s), 255)
+    gray.paste(work.gray, ((s - w) // 2, (s - h) // 2))
+    rgb = Image.new("RGB", (s, s), (255, 255, 255))
+    rgb.paste(work.rgb, ((s - w) // 2, (s - h) // 2))
+    return _Work(gray, rgb)  # balanced to the bars' white, as an ad padded the same way is
 
 
-def _fingerprint(parts: Sequence[tuple[str, Image.Image, Box | None]]) -> Fingerprint:
+def _fingerprint(parts: Sequence[tuple[str, _Work, Box | None]]) -> Fingerprint:
     names: list[str] = []
     hashes: list[bytes] = []
-    for name, gray, box in parts:
-        h = _hash(gray, box)
+    kept: list[tuple[_Work, Box | None]] = []
+    for name, work, box in parts:
+        h = _hash(work.gray, box)
         if h in hashes:  # e.g. a square image padded or cropped to square is itself
             continue
         names.append(name)
         hashes.append(h)
-    return Fingerprint(tuple(names), b"".join(hashes))
+        kept.append((work, box))
+    grids: list[bytes] = [b""] * len(kept)
+    for work in {id(w): w for w, _ in kept}.values():  # one colour pass per working image (pad: 2)
+        at = [i for i, (w, _) in enumerate(kept) if w is work]
+        for i, grid in zip(at, colour_grids(work.rgb, [kept[i][1] for i in at]), strict=True):
+            grids[i] = grid
+    return Fingerprint(tuple(names), b"".join(hashes), b"".join(grids))
 
 
 def fingerprint_gallery_image(img: Image.Image) -> Fingerprint:
@@ -286,15 +329,15 @@ def fingerprint_gallery_image(img: Image.Image) -> Fingerprint:
     As it is, padded to a square on white, centre square crop, trimmed to its content, and centre
     zooms (``GALLERY_ZOOMS``) of it as it is (a zoomed image padded to a square is found through
     the ad's trimmed rendering), plus one zoom of the square crop. Renderings that hash the same
-    are stored once: a square image has 6, 384 bytes.
+    are stored once: a square image has 6, 384 bytes of hashes and 1,152 of colours.
     """
-    g = _gray(img, WORK_SIZE)
-    w, h = g.size
+    g = _work(img, WORK_SIZE)
+    w, h = g.gray.size
     full: Box = (0.0, 0.0, float(w), float(h))
-    parts: list[tuple[str, Image.Image, Box | None]] = [("as_is", g, None)]
+    parts: list[tuple[str, _Work, Box | None]] = [("as_is", g, None)]
     if w != h:
         parts += [("pad", _square_pad(g), None), ("crop", g, _square_box(w, h))]
-    trim = _trim_box(g)
+    trim = _trim_box(g.gray)
     if trim is not None:
         parts.append(("trim", g, trim))
     for cut in GALLERY_ZOOMS:
@@ -308,10 +351,10 @@ def fingerprint_ad_image(img: Image.Image) -> Fingerprint:
     """Fingerprint an ad image: as it is, trimmed to its content (when it has a white margin), and
     shifted: ``AD_SHIFT`` cut off one or two adjacent sides, so that a crop Amazon did not centre
     lines up with one of the gallery's centred zooms."""
-    g = _gray(img, AD_WORK_SIZE)
-    w, h = g.size
-    parts: list[tuple[str, Image.Image, Box | None]] = [("as_is", g, None)]
-    trim = _trim_box(g)
+    g = _work(img, AD_WORK_SIZE)
+    w, h = g.gray.size
+    parts: list[tuple[str, _Work, Box | None]] = [("as_is", g, None)]
+    trim = _trim_box(g.gray)
     if trim is not None:
         parts.append(("trim", g, trim))
     dx, dy = w * AD_SHIFT, h * AD_SHIFT

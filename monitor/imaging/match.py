@@ -5,10 +5,15 @@ the ad's ASIN (variant, image ids, fingerprint), fingerprints the ad image (``fi
 calls ``identify``; the verdict goes to the store and on to change detection. ``ismon identify``
 uses the same call on files. ``MultiIndex`` answers "which of many products' images is this?".
 
-Distances are normalised Hamming distances over the 512 bits of a rendering's pHash+dHash, 0 (same
-bits) .. 1; about 0.5 between unrelated photos. A variant's distance is the smallest over every pair
-of an ad rendering and a gallery rendering. The thresholds below come from ``bench/identify.py`` on
-tuning seeds (never the evaluation seeds it reports): rerun it after changing anything here.
+A pair of renderings (one of the ad, one of the gallery image) has two distances: the normalised
+Hamming distance over the 512 bits of its pHash+dHash, 0 (same bits) .. 1, about 0.5 between
+unrelated photos; and the colour distance of its two Lab grids (``colour.py``), in Lab units. The
+colour distance is put on the hash scale so that ``COLOUR_THRESHOLD`` lands on ``MATCH_THRESHOLD``,
+and the pair's distance is the larger of the two: a pair matches only when the same alignment of
+the two pictures agrees in shape and in colour. A variant's distance is the smallest over every pair.
+A variant stored without colours (a fingerprint from before colour counted) is compared by hashes.
+The thresholds below come from ``bench/identify.py`` on tuning seeds (never the evaluation seeds it
+reports): rerun it after changing anything here.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from monitor.imaging.colour import GRID_BYTES, colour_distance, grids_as_lab
 from monitor.imaging.fingerprint import HASH_BITS, HASH_BYTES, Fingerprint
 from monitor.imaging.ids import canonical_image_id
 
@@ -38,6 +44,11 @@ MATCH_THRESHOLD = 0.15
 # Runner-up within this of the best: ambiguous. Variants closer than the noise a rendering adds
 # (median own-image distance uncropped, 0.029) cannot be ordered reliably.
 AMBIGUITY_MARGIN = 0.03
+# Colour distance (the ROBUST_RANK-th largest cell difference, Lab units) that counts as much as
+# MATCH_THRESHOLD of hash distance: TO BE TUNED.
+COLOUR_THRESHOLD = 12.0
+# Pairs whose hash distance is above this are decided by their hashes alone (see ``components``).
+COLOUR_CUTOFF = MATCH_THRESHOLD + AMBIGUITY_MARGIN
 # An image-id match whose hash distance exceeds this is flagged (id_mismatch): above every rendering
 # of the right image the bench made (max 0.26 incl. off-centre crops), below most wrong variants
 # (distance to a given wrong variant p5 0.277, p50 0.42).
@@ -64,12 +75,6 @@ def pair_bits(
     p = x[..., :_PHASH_WORDS].sum(axis=2, dtype=np.uint16)
     d = x[..., _PHASH_WORDS:].sum(axis=2, dtype=np.uint16)
     return p, d
-
-
-def _distances(ad: NDArray[np.uint64], rows: NDArray[np.uint64]) -> NDArray[np.float64]:
-    """Per gallery row: the smallest normalised distance over the ad's renderings."""
-    x = np.bitwise_count(ad[:, None, :] ^ rows[None, :, :]).sum(axis=2, dtype=np.uint16)
-    return np.asarray(x.min(axis=0), dtype=np.float64) / HASH_BITS
 
 
 def _distances_by_word(ad: NDArray[np.uint64], cols: NDArray[np.uint64]) -> NDArray[np.float64]:
@@ -121,6 +126,16 @@ class Identification:
         }
 
 
+@dataclass(frozen=True)
+class Distances:
+    """Per gallery entry: the distance ``identify`` decides on, and its two parts (from the pair of
+    renderings that gave it): hash distance, and colour distance in Lab units (nan: no colours)."""
+
+    combined: NDArray[np.float64]
+    hash: NDArray[np.float64]
+    colour: NDArray[np.float64]
+
+
 class GalleryIndex:
     """One listing's gallery, with every rendering of every variant in one array."""
 
@@ -132,6 +147,17 @@ class GalleryIndex:
         )
         sizes = np.array([len(b) for b in blocks], dtype=np.int64)
         self._owner: NDArray[np.int64] = np.repeat(np.arange(len(blocks), dtype=np.int64), sizes)
+        # Colour grids of every row; rows of fingerprints stored without colours get a dummy grid
+        # and no colour distance (``_coloured`` False).
+        self._coloured: NDArray[np.bool_] = np.repeat(
+            np.array([e.fingerprint.has_colour for e in self.entries], dtype=np.bool_), sizes
+        )
+        self._lab: NDArray[np.float32] = grids_as_lab(
+            b"".join(
+                e.fingerprint.colours if e.fingerprint.colours else bytes(GRID_BYTES * len(e.fingerprint))
+                for e in self.entries
+            )
+        )
         self._by_id: dict[str, list[int]] = {}
         for i, e in enumerate(self.entries):
             for image_id in e.image_ids:
@@ -149,12 +175,36 @@ class GalleryIndex:
         return list(self._by_id.get(canonical_image_id(image_id), ()))
 
     def distances(self, ad: Fingerprint) -> NDArray[np.float64]:
-        """Per entry, the normalised distance to ``ad`` (inf for an entry with no hashes)."""
-        out = np.full(len(self.entries), np.inf)
-        if len(self._rows) and len(ad):
-            per_row = _distances(ad.words(), self._rows)
-            np.minimum.at(out, self._owner, per_row)
-        return out
+        """Per entry, the distance ``identify`` decides on (inf for an entry with no hashes)."""
+        return self.components(ad).combined
+
+    def components(self, ad: Fingerprint) -> Distances:
+        """Per entry, the smallest pair distance and the hash and colour distances of that pair."""
+        n = len(self.entries)
+        combined, hashed, colour = np.full(n, np.inf), np.full(n, np.inf), np.full(n, np.nan)
+        if not len(self._rows) or not len(ad):
+            return Distances(combined, hashed, colour)
+        words = ad.words()
+        bits = np.bitwise_count(words[:, None, :] ^ self._rows[None, :, :]).sum(axis=2, dtype=np.uint16)
+        h = bits.astype(np.float64) / HASH_BITS  # (ad renderings, gallery rows)
+        c = np.full(h.shape, np.nan)
+        pair = h.copy()
+        if ad.colours:
+            # Colour only where it can change a verdict: a pair farther than COLOUR_CUTOFF by its
+            # hashes is unknown (or no runner-up that makes anything ambiguous) whatever its colour.
+            ia, ir = np.nonzero((h <= COLOUR_CUTOFF) & self._coloured[None, :])
+            if ia.size:
+                c[ia, ir] = colour_distance(grids_as_lab(ad.colours)[ia], self._lab[ir])
+                pair[ia, ir] = np.maximum(h[ia, ir], c[ia, ir] * (MATCH_THRESHOLD / COLOUR_THRESHOLD))
+        best_ad = pair.argmin(axis=0)  # per gallery row, the ad rendering that fits it best
+        cols = np.arange(pair.shape[1])
+        row_d, row_h, row_c = pair[best_ad, cols], h[best_ad, cols], c[best_ad, cols]
+        for i in range(n):  # per entry, its best row (entries have a handful of rows)
+            mine = np.flatnonzero(self._owner == i)
+            if mine.size:
+                j = mine[np.argmin(row_d[mine])]
+                combined[i], hashed[i], colour[i] = row_d[j], row_h[j], row_c[j]
+        return Distances(combined, hashed, colour)
 
 
 def identify(index: GalleryIndex, ad: Fingerprint | None, image_id: str | None) -> Identification:
