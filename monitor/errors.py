@@ -59,3 +59,12 @@ class AuthenticationError(DeliveryError):
 
 class LockedError(MonitorError):
     """Another sweep holds the lock."""
+
+
+class AdsApiError(MonitorError):
+    """The Amazon Ads API (or its Login with Amazon token endpoint) failed, after the retries that make
+    sense; the message says what to do. Nothing of the failed pull was stored."""
+
+
+class AdsAuthError(AdsApiError):
+    """Login with Amazon refused the client id, secret or refresh token: retrying will not help."""
