@@ -33,7 +33,7 @@ from monitor.errors import AdsApiError, AdsAuthError, ConfigError
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Sleep = Callable[[float], None]
+Sleep = Callable[[float], object]  # time.sleep, or a stop event's wait
 REFRESH_BEFORE = timedelta(seconds=60)  # a token this close to its end is refreshed first
 _DUPLICATE_RE = re.compile(r"duplicate of\W*([A-Za-z0-9][A-Za-z0-9._:-]{7,})", re.IGNORECASE)
 

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.ads import jobs
-from monitor.ads.api import AdsClient, UrlExpiredError
+from monitor.ads.api import AdsClient, UrlExpiredError, credentials_from_env
 from monitor.ads.reporting import (
     BY_TYPE_ID,
     REPORT_TYPES,
@@ -38,7 +39,8 @@ from monitor.ads.reporting import (
     wanted_range,
 )
 from monitor.ads.store import store_report
-from monitor.errors import AdsApiError, AdsAuthError
+from monitor.config import Config
+from monitor.errors import AdsApiError, AdsAuthError, ConfigError
 from monitor.models import AdsReportJob
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,79 @@ class _Batch:
     @property
     def window(self) -> Window:
         return Window(min(j.start_day for j in self.jobs), max(j.end_day for j in self.jobs))
+
+
+def pull_configured(
+    config: Config,
+    engine: Engine,
+    env: Mapping[str, str],
+    *,
+    clock: Clock,
+    options: PullOptions | None = None,
+    stop: threading.Event | None = None,
+    say: Say = lambda _line: None,
+    timeout_s: float = 60.0,
+) -> PullResult:
+    """``run_pull`` with everything taken from the config (the CLI, the daemon and the demo use it).
+
+    The secrets are read from ``env`` here, when pulling, never when the config is parsed."""
+    ads = config.ads
+    where = str(config.path or "config")
+    if ads is None:
+        raise ConfigError(f"{where}: no [ads] section: `ismon ads pull` needs the Amazon Ads API client id")
+    targets = [
+        Target(key, market.ads_profile_id, config.timezone(key))
+        for key, market in sorted(config.marketplaces.items())
+        if market.ads_profile_id
+    ]
+    if not targets:
+        raise ConfigError(f"{where}: no marketplace has an ads_profile_id, so there is nothing to pull")
+    credentials = credentials_from_env(
+        ads.client_id, ads.client_secret_env, ads.refresh_token_env, env, where
+    )
+    own: dict[str, set[str]] = {}
+    for product in config.products:
+        own.setdefault(product.marketplace, set()).add(product.asin)
+    options = options or PullOptions(lookback_days=ads.lookback_days)
+    hide_url_queries()
+    with httpx.Client(timeout=timeout_s, headers={"User-Agent": "ismon"}) as http:
+        client = AdsClient(
+            http,
+            api_url=ads.api_base,
+            token_url=ads.token_endpoint,
+            credentials=credentials,
+            clock=clock,
+            sleep=(stop or threading.Event()).wait,
+        )
+        return run_pull(
+            engine,
+            client,
+            targets,
+            {k: frozenset(v) for k, v in own.items()},
+            clock=clock,
+            options=options,
+            stop=stop,
+            say=say,
+        )
+
+
+class _NoQuery(logging.Filter):
+    """Drops the query of URLs that httpx logs: a pre-signed download link carries its signature there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                str(a).split("?", 1)[0] + "?..." if isinstance(a, httpx.URL) and a.query else a
+                for a in record.args
+            )
+        return True
+
+
+def hide_url_queries() -> None:
+    """Install ``_NoQuery`` on httpx's logger (once)."""
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _NoQuery) for f in logger.filters):
+        logger.addFilter(_NoQuery())
 
 
 def run_pull(
