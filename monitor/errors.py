@@ -68,3 +68,10 @@ class AdsApiError(MonitorError):
 
 class AdsAuthError(AdsApiError):
     """Login with Amazon refused the client id, secret or refresh token: retrying will not help."""
+
+
+class ReportFileError(MonitorError):
+    """An advertising-console report file cannot be loaded (wrong kind, missing column, bad value,
+    damaged, unknown marketplace); the message names the file and the column or reason. Exit code 2."""
+
+    exit_code = 2
