@@ -239,8 +239,7 @@ def _pull_ads(config: Any, engine: Any, api: Any, clock: Callable[[], datetime],
     today = clock().astimezone(config.timezone("us")).date()
     options = PullOptions(since=today - timedelta(days=30), first_poll_s=0.2, max_poll_s=1.0, max_wait_s=120)
     result = pull_configured(config, engine, env, clock=clock, options=options)
-    shown = "; ".join(line.split(": ", 1)[-1] for line in result.stored) or "nothing"
-    say(f"ads pull    {len(result.stored)} windows stored ({result.rows} report rows): {shown}")
+    say(f"ads pull    {'; '.join(result.stored) or 'nothing stored'} (simulated Ads API)")
     for line in result.failed:
         say(f"ads pull    FAILED {line}")
     return result.ok
