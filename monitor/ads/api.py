@@ -293,3 +293,22 @@ def _retry_after(response: httpx.Response, now: datetime, default: float, cap: f
         except (TypeError, ValueError):
             return default
     return min(max(seconds, 0.0), cap)
+
+
+class _NoQuery(logging.Filter):
+    """Drops the query of URLs that httpx logs: a pre-signed download link carries its signature there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                str(a).split("?", 1)[0] + "?..." if isinstance(a, httpx.URL) and a.query else a
+                for a in record.args
+            )
+        return True
+
+
+def hide_url_queries() -> None:
+    """Install ``_NoQuery`` on httpx's logger (once)."""
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _NoQuery) for f in logger.filters):
+        logger.addFilter(_NoQuery())

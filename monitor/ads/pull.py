@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.ads import jobs
-from monitor.ads.api import AdsClient, UrlExpiredError, credentials_from_env
+from monitor.ads.api import AdsClient, UrlExpiredError, credentials_from_env, hide_url_queries
 from monitor.ads.reporting import (
     BY_TYPE_ID,
     REPORT_TYPES,
@@ -154,25 +154,6 @@ def pull_configured(
         )
 
 
-class _NoQuery(logging.Filter):
-    """Drops the query of URLs that httpx logs: a pre-signed download link carries its signature there."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                str(a).split("?", 1)[0] + "?..." if isinstance(a, httpx.URL) and a.query else a
-                for a in record.args
-            )
-        return True
-
-
-def hide_url_queries() -> None:
-    """Install ``_NoQuery`` on httpx's logger (once)."""
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(f, _NoQuery) for f in logger.filters):
-        logger.addFilter(_NoQuery())
-
-
 def run_pull(
     engine: Engine,
     client: AdsClient,
@@ -233,6 +214,8 @@ def _request(
         if wanted is None:
             say(f"{target.marketplace}: nothing to pull")
             continue
+        if options.since is not None and options.since < wanted.start:
+            say(f"{target.marketplace}: Amazon keeps no reports before {wanted.start}; starting there")
         say(f"{target.marketplace}: asking for {wanted} (profile {target.profile_id})")
         for window in plan_windows(wanted):
             batch = batches.setdefault((target.marketplace, window.end), _Batch(target, []))
