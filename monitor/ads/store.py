@@ -69,6 +69,14 @@ class LoadResult:
     removed: int = 0
 
 
+def own_asins_by_marketplace(products: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """(marketplace, ASIN) pairs of the configured products -> marketplace -> the seller's ASINs."""
+    own: dict[str, set[str]] = {}
+    for marketplace, asin in products:
+        own.setdefault(marketplace, set()).add(asin)
+    return {marketplace: frozenset(asins) for marketplace, asins in own.items()}
+
+
 def store_report(
     session: Session, report: Report, own_asins: Mapping[str, frozenset[str]], now: datetime
 ) -> LoadResult:
