@@ -92,6 +92,56 @@ def import_files(
 
 
 @ads_app.command()
+def pull(
+    since: Annotated[
+        str | None,
+        typer.Option(help="First day, 2026-11-01 or an age (30d) [default: after the last pull]"),
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Last day [default: yesterday]")] = None,
+) -> None:
+    """Fetch the Sponsored Products reports through the Amazon Ads API (Reporting v3) and store them.
+
+    Example: ismon ads pull --since 2026-11-01
+
+    For every marketplace with an ads_profile_id. Without --since: from the day after the last pull, and
+    at least the last [ads] lookback_days (Amazon restates them). The client secret and refresh token are
+    read from the environment variables [ads] names. Amazon takes minutes to hours to prepare a report;
+    reports not ready within four hours stay pending and the next pull collects them.
+    """
+    import os
+
+    from rich.text import Text
+
+    from monitor.ads.pull import PullOptions, pull_configured
+    from monitor.history import parse_since
+
+    config = config_without_secrets()  # the ads secrets are read by the pull itself, when it starts
+    now = utcnow()
+    options = PullOptions(
+        since=parse_since(since, now).date() if since else None,
+        until=parse_since(until, now).date() if until else None,
+        lookback_days=config.ads.lookback_days if config.ads else PullOptions.lookback_days,
+    )
+    engine = engine_for(config)
+    say = (lambda line: err.print(Text(line))) if err.is_terminal else (lambda _line: None)
+    result = pull_configured(config, engine, os.environ, clock=utcnow, options=options, say=say)
+    for line in result.stored:
+        out.print(Text(f"stored {line}"))
+    for line in result.failed:
+        err.print(Text(f"failed {line}", style="red"))
+    if result.pending:
+        err.print(
+            f"{result.pending} reports are still being prepared by Amazon; the next `ismon ads pull` (or the "
+            "daemon) collects them",
+            markup=False,
+        )
+    if not result.stored and not result.failed and not result.pending:
+        out.print("nothing to pull")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@ads_app.command()
 def show(
     asin: Annotated[str | None, typer.Option("--asin", "-a")] = None,
     keyword: Annotated[str | None, typer.Option("--keyword", "-k", help="Compared after normalising")] = None,
