@@ -245,30 +245,30 @@ def test_a_failed_report_is_asked_for_once_more(
     assert len(sim.created()) == 4
 
 
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("failed", "failed to prepare"),  # every report FAILED, and again when asked once more
+        ("corrupt", "not gzip JSON"),  # the advertised products are stored first, then a download breaks
+    ],
+)
 def test_a_failing_pull_leaves_every_day_wholly_old(
-    sim: SimulatedAdsApi, http: httpx.Client, engine: Engine
+    sim: SimulatedAdsApi, http: httpx.Client, engine: Engine, fault: str, message: str
 ) -> None:
     assert pull(engine, client_for(sim, http), days=3).ok
     before = (stored_days(engine), stored_days(engine, "search_term"), _advertised(engine))
     for day in range(3):
         sim.restate(yesterday() - timedelta(days=day), 2.0)
-    sim.faults.fail_reports = 10  # every report fails, and fails again when asked once more
+    if fault == "failed":
+        sim.faults.fail_reports = 10
+    else:
+        sim.faults.corrupt = {"spTargeting"}
     result = pull(engine, client_for(sim, http), days=3)
-    assert not result.ok and "failed to prepare" in result.failed[0]
+    assert not result.ok and message in result.failed[0]
+    assert "left as they were" in result.failed[0]
     assert (stored_days(engine), stored_days(engine, "search_term"), _advertised(engine)) == before
-
-
-def test_a_broken_download_rolls_back_the_whole_window(
-    sim: SimulatedAdsApi, http: httpx.Client, engine: Engine
-) -> None:
-    assert pull(engine, client_for(sim, http), days=3).ok
-    before = (stored_days(engine), stored_days(engine, "search_term"), _advertised(engine))
-    for day in range(3):
-        sim.restate(yesterday() - timedelta(days=day), 2.0)
-    sim.faults.corrupt_downloads = 3  # the advertised product report is stored first, then this fails
-    result = pull(engine, client_for(sim, http), days=3)
-    assert not result.ok and "not gzip JSON" in result.failed[0]
-    assert (stored_days(engine), stored_days(engine, "search_term"), _advertised(engine)) == before
+    with Session(engine) as session:
+        assert "failed" in {j.status for j in session.exec(select(AdsReportJob)).all()}
 
 
 def _advertised(engine: Engine) -> dict[tuple[date, str], int]:

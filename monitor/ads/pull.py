@@ -31,6 +31,7 @@ from monitor.ads.api import AdsClient, UrlExpiredError, credentials_from_env, hi
 from monitor.ads.reporting import (
     BY_TYPE_ID,
     REPORT_TYPES,
+    ReportType,
     Window,
     clip,
     plan_windows,
@@ -225,18 +226,7 @@ def _request(
                     j.report_type == report_type.type_id and j.start_day == part.start for j in batch.jobs
                 ):
                     continue
-                report_id = client.create_report(
-                    target.profile_id, request_body(report_type, part, target.marketplace)
-                )
-                job = jobs.remember(
-                    session,
-                    marketplace=target.marketplace,
-                    profile_id=target.profile_id,
-                    report_type=report_type,
-                    window=part,
-                    report_id=report_id,
-                    now=clock(),
-                )
+                job = _ask(session, client, target.marketplace, target.profile_id, report_type, part, clock)
                 if all(j.id != job.id for j in batch.jobs):
                     batch.jobs.append(job)
     return sorted((b for b in batches.values() if b.jobs), key=lambda b: (b.window.end, b.window.start))
@@ -270,20 +260,31 @@ def _failed_report(
     batch.retried.add(job.report_type)
     report_type = BY_TYPE_ID[job.report_type]
     window = Window(job.start_day, job.end_day)
-    new_id = client.create_report(job.profile_id, request_body(report_type, window, job.marketplace))
     jobs.finish(session, [job], "failed", clock(), f"FAILED: {reason}")
     session.commit()
     batch.jobs.remove(job)
-    batch.jobs.append(
-        jobs.remember(
-            session,
-            marketplace=job.marketplace,
-            profile_id=job.profile_id,
-            report_type=report_type,
-            window=window,
-            report_id=new_id,
-            now=clock(),
-        )
+    batch.jobs.append(_ask(session, client, job.marketplace, job.profile_id, report_type, window, clock))
+
+
+def _ask(
+    session: Session,
+    client: AdsClient,
+    marketplace: str,
+    profile_id: str,
+    report_type: ReportType,
+    window: Window,
+    clock: Clock,
+) -> AdsReportJob:
+    """Ask Amazon for one report and remember its id at once (committed)."""
+    report_id = client.create_report(profile_id, request_body(report_type, window, marketplace))
+    return jobs.remember(
+        session,
+        marketplace=marketplace,
+        profile_id=profile_id,
+        report_type=report_type,
+        window=window,
+        report_id=report_id,
+        now=clock(),
     )
 
 

@@ -51,7 +51,7 @@ class AdsFaults:
     slow_calls: int = 0  # the next N API calls wait ``slow_s`` before answering (client timeouts)
     slow_s: float = 0.0
     expired_urls: int = 0  # the next N download URLs handed out have expired already
-    corrupt_downloads: int = 0  # the next N downloads are cut short (not valid gzip)
+    corrupt: set[str] = field(default_factory=set)  # report types whose downloads are cut short
 
 
 @dataclass
@@ -352,14 +352,13 @@ class SimulatedAdsApi(LocalServer):
         with self._lock:
             report = self._state.reports.get(report_id)
             rows = report.rows if report else None
+            cut = report is not None and report.body["configuration"]["reportTypeId"] in self.faults.corrupt
         if rows is None or query.get("X-Amz-Signature", [""])[0] != self._sign(report_id, expires):
             return _Response(403, b"<Error><Code>AccessDenied</Code></Error>", "application/xml", "download")
         if expires <= time.time():
             message = b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
             return _Response(403, message, "application/xml", "download")
         data = gzip.compress(json.dumps(rows).encode())
-        with self._lock:
-            if self.faults.corrupt_downloads > 0:
-                self.faults.corrupt_downloads -= 1
-                data = data[: len(data) // 2]
+        if cut:
+            data = data[: len(data) // 2]
         return _Response(200, data, "application/octet-stream", "download")
