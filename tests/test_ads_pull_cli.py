@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -84,6 +85,11 @@ def test_a_verbose_pull_never_prints_a_secret(tmp_path: Path, sim: SimulatedAdsA
     for secret in (SECRET, REFRESH, *sim.access_tokens()):
         assert secret not in output
     assert "X-Amz-Signature" not in output  # nor the pre-signed download link
+
+    shown = json.loads(ismon(config, "ads", "show", "--json", env={}).stdout)
+    assert {d["source"] for d in shown} == {"api"}
+    assert {d["asin"] for d in shown} == {p.asin for p in demo_scenario().products}
+    assert len({d["date"] for d in shown}) == 3
 
     check = ismon(config, "check", env=env)
     lines = check.stdout.splitlines()

@@ -39,7 +39,7 @@ from monitor.ads.reporting import (
     request_body,
     wanted_range,
 )
-from monitor.ads.store import store_report
+from monitor.ads.store import own_asins_by_marketplace, store_report
 from monitor.config import Config
 from monitor.errors import AdsApiError, AdsAuthError, ConfigError
 from monitor.models import AdsReportJob
@@ -129,9 +129,7 @@ def pull_configured(
     credentials = credentials_from_env(
         ads.client_id, ads.client_secret_env, ads.refresh_token_env, env, where
     )
-    own: dict[str, set[str]] = {}
-    for product in config.products:
-        own.setdefault(product.marketplace, set()).add(product.asin)
+    own = own_asins_by_marketplace((p.marketplace, p.asin) for p in config.products)
     options = options or PullOptions(lookback_days=ads.lookback_days)
     hide_url_queries()
     with httpx.Client(timeout=timeout_s, headers={"User-Agent": "ismon"}) as http:
@@ -147,7 +145,7 @@ def pull_configured(
             engine,
             client,
             targets,
-            {k: frozenset(v) for k, v in own.items()},
+            own,
             clock=clock,
             options=options,
             stop=stop,
