@@ -121,6 +121,8 @@ def parse_date(cell: object, order: DateOrder | None) -> date:
             named_day, named_year = (m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(6))
             if month in _MONTHS:
                 return date(int(named_year), _MONTHS[month], int(named_day))
-    except ValueError:
+    except CellError:
+        raise
+    except ValueError:  # 02/30/2026: the numbers make no date
         pass
     raise CellError(f"{text!r} is not a date")

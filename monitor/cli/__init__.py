@@ -5,7 +5,8 @@ one message on stderr and its exit code (1: the job failed, 2: bad usage or bad 
 
 ``common`` holds the Typer apps and what commands share; each other module registers the commands of
 one stage on import: ``setup`` (init, check, db, demo), ``sweeps`` (gallery, sweep, daemon),
-``reading`` (history, report), ``ads`` (import, pull, show), ``alerts`` (the outbox) and ``offline`` (inspect, identify).
+``reading`` (history, report), ``ads`` (import, pull, show), ``alerts`` (the outbox) and
+``offline`` (inspect, identify).
 """
 
 from __future__ import annotations
