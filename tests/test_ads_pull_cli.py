@@ -166,3 +166,16 @@ def test_the_daemon_schedules_the_daily_pull_and_collects_pending_reports_at_sta
         assert {j.status for j in session.exec(select(AdsReportJob)).all()} == {"stored"}
     assert len(sim.created()) == 12  # collected, not asked again
     engine.dispose()
+
+
+def test_a_second_pull_while_one_runs_stops_at_once(tmp_path: Path, sim: SimulatedAdsApi) -> None:
+    from monitor.lock import exclusive
+
+    config = write_config(tmp_path, sim)
+    with exclusive(tmp_path / "data", "ads.lock", "ads pull"):
+        result = ismon(
+            config, "ads", "pull", env={"SELLER_ADS_SECRET": SECRET, "SELLER_ADS_REFRESH": REFRESH}
+        )
+    assert result.returncode == 1
+    assert "another ads pull is running" in result.stderr
+    assert sim.requests == []

@@ -42,6 +42,7 @@ from monitor.ads.reporting import (
 from monitor.ads.store import own_asins_by_marketplace, store_report
 from monitor.config import Config
 from monitor.errors import AdsApiError, AdsAuthError, ConfigError
+from monitor.lock import exclusive
 from monitor.models import AdsReportJob
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,8 @@ def pull_configured(
 ) -> PullResult:
     """``run_pull`` with everything taken from the config (the CLI, the daemon and the demo use it).
 
-    The secrets are read from ``env`` here, when pulling, never when the config is parsed."""
+    The secrets are read from ``env`` here, when pulling, never when the config is parsed. One pull at
+    a time per data_dir (``ads.lock``): a second one raises ``LockedError``."""
     ads = config.ads
     where = str(config.path or "config")
     if ads is None:
@@ -132,7 +134,10 @@ def pull_configured(
     own = own_asins_by_marketplace((p.marketplace, p.asin) for p in config.products)
     options = options or PullOptions(lookback_days=ads.lookback_days)
     hide_url_queries()
-    with httpx.Client(timeout=timeout_s, headers={"User-Agent": "ismon"}) as http:
+    with (
+        exclusive(config.data_dir, "ads.lock", "ads pull"),
+        httpx.Client(timeout=timeout_s, headers={"User-Agent": "ismon"}) as http,
+    ):
         client = AdsClient(
             http,
             api_url=ads.api_base,
