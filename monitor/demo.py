@@ -178,7 +178,8 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
     scenario = demo_scenario()
     sink = MailSink(folder / "mail")
     ok = True
-    ads_api = SimulatedAdsApi(AdsWorld(scenario), profiles={DEMO_PROFILE: "us"}, pending_s=0.5)
+    world = AdsWorld(scenario, auto_campaign=True)
+    ads_api = SimulatedAdsApi(world, profiles={DEMO_PROFILE: "us"}, pending_s=0.5)
     with Storefront(scenario) as store, ads_api:
         port = sink.start()
         try:

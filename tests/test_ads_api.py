@@ -115,6 +115,21 @@ def test_a_pull_stores_what_the_api_reports_per_keyword_and_day(
     assert terms == {k: v for k, v in expected(sim, days).items() if v[1] > 0}
 
 
+def test_an_ad_group_advertising_several_own_asins_gives_its_days_no_asin(
+    http: httpx.Client, engine: Engine
+) -> None:
+    world = AdsWorld(demo_scenario(), auto_campaign=True)
+    with SimulatedAdsApi(world, profiles={PROFILE: "us"}, pending_s=0.2) as sim:
+        assert pull(engine, client_for(sim, http), days=2).ok
+    with Session(engine) as session:
+        rows = session.exec(select(AdsDay)).all()
+    auto = [r for r in rows if r.ad_group == "auto - all products"]
+    exact = [r for r in rows if r.ad_group != "auto - all products"]
+    assert auto and all(r.asin is None and r.asin_note for r in auto)
+    assert {r.keyword for r in auto if r.report == "targeting"} == {"close-match"}
+    assert exact and all(r.asin is not None for r in exact)
+
+
 def test_a_long_range_is_split_into_windows_of_at_most_31_days_within_retention(
     sim: SimulatedAdsApi, http: httpx.Client, engine: Engine
 ) -> None:

@@ -6,7 +6,8 @@ in one campaign and ad group per ASIN, and for every day the impressions, clicks
 sales of each, deterministically (the same day always gives the same numbers, unless ``restated``).
 ``rows(report_type, start, end)`` gives them as Reporting v3 rows: the targeting report has every day,
 the search term report only days with a click (as Amazon's), the advertised product report the sums
-per ASIN.
+per ASIN. With ``auto_campaign`` there is also an auto-targeting ad group (target ``close-match``) that
+advertises every own ASIN, as sellers often have: its days belong to no single ASIN.
 
 Clicks follow a click-through rate computed per day from the variant the ad showed that day:
 ``AdsWorld.ctr`` (default ``baseline_ctr``: the same for every variant) is where a per-variant effect
@@ -46,6 +47,7 @@ class KeywordDay:
     cost: float
     orders: int
     sales: float
+    auto: bool = False  # traffic of the auto-targeting ad group (which advertises every own ASIN)
 
 
 @dataclass
@@ -61,6 +63,10 @@ class AdsWorld:
     ctr: CtrModel = baseline_ctr
     variant_on: VariantOn | None = None
     restated: dict[date, float] = field(default_factory=dict)  # day -> factor Amazon later applied
+    # An auto-targeting campaign whose one ad group advertises every own ASIN: its days have no single
+    # ASIN (ismon stores them without one). Its traffic is ``auto_share`` of the exact keywords'.
+    auto_campaign: bool = False
+    auto_share: float = 0.3
 
     def targets(self) -> list[tuple[str, str]]:
         """(own ASIN, keyword) pairs with an exact-match keyword: where the ASIN has a sponsored ad."""
@@ -73,19 +79,23 @@ class AdsWorld:
                         pairs.setdefault((asin, norm_keyword(keyword)), None)
         return list(pairs)
 
-    def campaign(self, asin: str) -> tuple[str, str]:
-        """Campaign and ad group names of ``asin`` (one ad group advertising only it)."""
+    def campaign(self, asin: str, *, auto: bool = False) -> tuple[str, str]:
+        """Campaign and ad group of ``asin``'s exact keywords (an ad group advertising only it), or of
+        the auto campaign (one ad group advertising every own ASIN)."""
         product = self.scenario.product(asin)
         brand = product.brand if product else "Brand"
+        if auto:
+            return f"SP {brand} auto", "auto - all products"
         return f"SP {brand} {asin} - exact", f"{asin} keywords"
 
-    def day(self, asin: str, keyword: str, day: date) -> KeywordDay:
-        """The numbers of one keyword of one ASIN on one day."""
+    def day(self, asin: str, keyword: str, day: date, *, auto: bool = False) -> KeywordDay:
+        """The numbers of one keyword of one ASIN on one day (``auto``: its auto-targeting traffic)."""
         variant = (self.variant_on or self._scenario_variant)(asin, keyword, day)
-        factor = self.restated.get(day, 1.0)
+        factor = self.restated.get(day, 1.0) * (self.auto_share if auto else 1.0)
 
         def jitter(name: str) -> float:  # 0.85 .. 1.15, stable per (asin, keyword, day, name)
-            return 0.85 + 0.3 * (stable_int("ads", asin, keyword, day.isoformat(), name) % 10_000) / 10_000
+            key = stable_int("ads", asin, keyword, day.isoformat(), name, "auto" if auto else "")
+            return 0.85 + 0.3 * (key % 10_000) / 10_000
 
         impressions = round(self.impressions_per_day * jitter("imp") * factor)
         clicks = min(impressions, round(impressions * self.ctr(asin, keyword, variant, day) * jitter("ctr")))
@@ -100,6 +110,7 @@ class AdsWorld:
             cost=round(clicks * self.cost_per_click * jitter("cpc"), 2),
             orders=orders,
             sales=round(orders * self.price, 2),
+            auto=auto,
         )
 
     def _scenario_variant(self, asin: str, keyword: str, day: date) -> str:
@@ -111,68 +122,70 @@ class AdsWorld:
         day = start
         while day <= end:
             days = [self.day(asin, keyword, day) for asin, keyword in self.targets()]
+            if self.auto_campaign:
+                days += [self.day(asin, keyword, day, auto=True) for asin, keyword in self.targets()]
             if report_type == "spAdvertisedProduct":
-                out.extend(self._advertised(days))
-            else:
-                for kd in days:
-                    if report_type == "spSearchTerm" and kd.clicks == 0:
-                        continue  # Amazon lists a search term only on days it had a click
-                    out.append(self._term_row(kd, search_term=report_type == "spSearchTerm"))
+                out.extend(
+                    self._row(group, advertised=True) for group in _groups(days, lambda d: (d.auto, d.asin))
+                )
+            elif report_type == "spTargeting":  # an auto ad group has one target: close-match
+                out.extend(
+                    self._row(g)
+                    for g in _groups(days, lambda d: (d.auto, d.asin, "" if d.auto else d.keyword))
+                )
+            else:  # Amazon lists a search term only on days it had a click
+                groups = _groups(days, lambda d: (d.auto, "" if d.auto else d.asin, d.keyword))
+                out.extend(self._row(g, search_term=True) for g in groups if sum(d.clicks for d in g))
             day += timedelta(days=1)
         return [{c: row.get(c) for c in columns} for row in out]
 
-    def _base(self, asin: str, day: date) -> dict[str, Any]:
-        campaign, ad_group = self.campaign(asin)
-        return {
-            "date": day.isoformat(),
+    def _row(
+        self, group: list[KeywordDay], *, search_term: bool = False, advertised: bool = False
+    ) -> dict[str, Any]:
+        """One report row for ``group`` (keyword days of one campaign and ad group), summed."""
+        first = group[0]
+        campaign, ad_group = self.campaign(first.asin, auto=first.auto)
+        impressions, clicks = sum(d.impressions for d in group), sum(d.clicks for d in group)
+        row: dict[str, Any] = {
+            "date": first.day.isoformat(),
             "campaignName": campaign,
             "campaignId": stable_int("campaign", campaign) % 10**15,
             "adGroupName": ad_group,
             "adGroupId": stable_int("adgroup", campaign, ad_group) % 10**15,
             "campaignBudgetCurrencyCode": self.currency,
-        }
-
-    @staticmethod
-    def _metrics(impressions: int, clicks: int, cost: float, orders: int, sales: float) -> dict[str, Any]:
-        return {
             "impressions": impressions,
             "clicks": clicks,
-            "cost": cost,
-            "purchases7d": orders,
-            "sales7d": sales,
+            "cost": round(sum(d.cost for d in group), 2),
+            "purchases7d": sum(d.orders for d in group),
+            "sales7d": round(sum(d.sales for d in group), 2),
             "clickThroughRate": round(clicks / impressions, 4) if impressions else 0.0,
         }
-
-    def _term_row(self, kd: KeywordDay, *, search_term: bool) -> dict[str, Any]:
-        row = self._base(kd.asin, kd.day)
-        row.update(self._metrics(kd.impressions, kd.clicks, kd.cost, kd.orders, kd.sales))
+        if advertised:
+            row.update(
+                advertisedAsin=first.asin,
+                advertisedSku=f"SKU-{first.asin[-4:]}",
+                adId=stable_int("ad", campaign, first.asin) % 10**15,
+            )
+            return row
+        kind = "TARGETING_EXPRESSION_PREDEFINED" if first.auto else "EXACT"
+        target = "close-match" if first.auto else first.keyword
         row.update(
-            keyword=kd.keyword,
-            keywordId=stable_int("keyword", kd.asin, kd.keyword) % 10**15,
-            keywordType="EXACT",
-            matchType="EXACT",
-            targeting=kd.keyword,
+            keyword=None if first.auto else first.keyword,
+            keywordId=stable_int("target", campaign, ad_group, target) % 10**15,
+            keywordType=kind,
+            matchType=kind,
+            targeting=target,
         )
         if search_term:
-            row["searchTerm"] = kd.keyword
+            row["searchTerm"] = first.keyword
         return row
 
-    def _advertised(self, days: list[KeywordDay]) -> list[dict[str, Any]]:
-        rows = []
-        for asin in dict.fromkeys(kd.asin for kd in days):
-            mine = [kd for kd in days if kd.asin == asin]
-            row = self._base(asin, mine[0].day)
-            row.update(
-                self._metrics(
-                    sum(kd.impressions for kd in mine),
-                    sum(kd.clicks for kd in mine),
-                    round(sum(kd.cost for kd in mine), 2),
-                    sum(kd.orders for kd in mine),
-                    round(sum(kd.sales for kd in mine), 2),
-                )
-            )
-            row.update(
-                advertisedAsin=asin, advertisedSku=f"SKU-{asin[-4:]}", adId=stable_int("ad", asin) % 10**15
-            )
-            rows.append(row)
-        return rows
+
+def _groups(
+    days: list[KeywordDay], key: Callable[[KeywordDay], tuple[object, ...]]
+) -> list[list[KeywordDay]]:
+    """``days`` grouped by ``key``, in first-seen order."""
+    out: dict[tuple[object, ...], list[KeywordDay]] = {}
+    for d in days:
+        out.setdefault(key(d), []).append(d)
+    return list(out.values())
