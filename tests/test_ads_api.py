@@ -338,3 +338,32 @@ def test_a_profile_the_grant_does_not_cover_is_refused_after_one_refresh(
     with pytest.raises(AdsAuthError, match=r"profile 999 after a token refresh"):
         run_pull(engine, client_for(sim, http), [Target("us", "999", LA)], own(), clock=utcnow, options=opts)
     assert sim.tokens_issued == 2
+
+
+@pytest.mark.postgres
+def test_pulls_into_postgresql_replace_restated_days(postgres_url: str, http: httpx.Client) -> None:
+    from monitor.db import open_database
+
+    engine = open_database(postgres_url)  # shared by the session's tests: this one uses marketplace "ca"
+    world = AdsWorld(demo_scenario(), auto_campaign=True)  # v3's long targeting match types included
+    target = [Target("ca", "2222222222", LA)]
+    opts = PullOptions(**{**FAST.__dict__, "since": yesterday() - timedelta(days=2)})
+    with SimulatedAdsApi(world, profiles={"2222222222": "ca"}, pending_s=0.2) as sim:
+        first = run_pull(
+            engine, client_for(sim, http), target, {"ca": own()["us"]}, clock=utcnow, options=opts
+        )
+        assert first.ok, first.failed
+        sim.restate(yesterday(), 3.0)
+        second = run_pull(
+            engine, client_for(sim, http), target, {"ca": own()["us"]}, clock=utcnow, options=opts
+        )
+        assert second.ok, second.failed
+    with Session(engine) as session:
+        rows = session.exec(
+            select(AdsDay).where(col(AdsDay.marketplace) == "ca", col(AdsDay.report) == "targeting")
+        ).all()
+    keys = [(r.day, r.campaign, r.ad_group, r.keyword) for r in rows]
+    assert len(keys) == len(set(keys)) == 3 * (len(world.targets()) + 1)  # + the auto group's close-match
+    chair = world.day("B0TRLHVN01", "camping chair", yesterday())
+    assert any(r.impressions == chair.impressions for r in rows if r.keyword == "camping chair" and r.asin)
+    engine.dispose()

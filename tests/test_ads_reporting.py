@@ -99,6 +99,10 @@ def test_rows_become_term_days_and_advertised_days() -> None:
         0
     ]
     assert target.keyword == "close-match" and target.match_type == ""
+    expression = report_from_rows(
+        TARGETING, "us", [{**ROW, "targeting": 'asin="B0X"', "matchType": "TARGETING_EXPRESSION"}]
+    ).terms[0]
+    assert expression.match_type == ""  # as the console's "-": a targeting expression, not a keyword
     advertised = report_from_rows(ADVERTISED, "us", [{**ROW, "advertisedAsin": "b0trlhvn01"}])
     assert advertised.kind == "advertised_product" and advertised.advertised[0].asin == "B0TRLHVN01"
     assert advertised.source == "api"

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from monitor.ads import jobs
@@ -41,7 +42,7 @@ from monitor.ads.reporting import (
 )
 from monitor.ads.store import own_asins_by_marketplace, store_report
 from monitor.config import Config
-from monitor.errors import AdsApiError, AdsAuthError, ConfigError
+from monitor.errors import AdsApiError, AdsAuthError, ConfigError, StoreError
 from monitor.lock import exclusive
 from monitor.models import AdsReportJob
 
@@ -326,6 +327,11 @@ def _store_ready(
             jobs.finish(session, batch.jobs, "failed", clock(), str(exc))
             session.commit()
             result.failed.append(f"{label}: {exc}; the stored days were left as they were")
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise StoreError(
+                f"storing {label} failed, nothing of it was stored: {getattr(exc, 'orig', None) or exc}"
+            ) from None
         else:
             result.stored.append(f"{label}: {line}")
             say(f"stored {label}: {line}")

@@ -22,6 +22,8 @@ from monitor.ads.rows import AdvertisedDay, Report, ReportKind, TermDay
 from monitor.errors import AdsApiError
 
 MAX_DAYS = 31  # Amazon's maximum date range of one report
+# Keyword match types; v3's TARGETING_EXPRESSION(_PREDEFINED) become "" like the console's "-".
+KEYWORD_MATCH_TYPES = frozenset({"EXACT", "PHRASE", "BROAD"})
 
 _COMMON = ("date", "campaignName", "campaignId", "adGroupName", "adGroupId", "impressions", "clicks")
 _MONEY = ("cost", "purchases7d", "sales7d", "campaignBudgetCurrencyCode")
@@ -173,8 +175,12 @@ def report_from_rows(report_type: ReportType, marketplace: str, rows: Iterable[M
         keyword = reader.text("keyword", required=False) or reader.text("targeting", required=False)
         if report_type is SEARCH_TERM:
             keyword = reader.text("searchTerm")
-        match_type = reader.text("matchType", required=False) or reader.text("keywordType", required=False)
-        terms.append(TermDay(day, campaign, ad_group, keyword, match_type.upper(), *numbers))
+        match_type = (
+            reader.text("matchType", required=False) or reader.text("keywordType", required=False)
+        ).upper()
+        if match_type not in KEYWORD_MATCH_TYPES:
+            match_type = ""  # a targeting expression, as the console's "-": no keyword match type
+        terms.append(TermDay(day, campaign, ad_group, keyword, match_type, *numbers))
     return Report(
         kind=report_type.kind,
         marketplace=marketplace,

@@ -131,7 +131,9 @@ class AdsWorld:
             elif report_type == "spTargeting":  # an auto ad group has one target: close-match
                 out.extend(
                     self._row(g)
-                    for g in _groups(days, lambda d: (d.auto, d.asin, "" if d.auto else d.keyword))
+                    for g in _groups(
+                        days, lambda d: (d.auto, "", "") if d.auto else (d.auto, d.asin, d.keyword)
+                    )
                 )
             else:  # Amazon lists a search term only on days it had a click
                 groups = _groups(days, lambda d: (d.auto, "" if d.auto else d.asin, d.keyword))
