@@ -50,7 +50,8 @@ class Daemon:
         self.state = "starting"
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": ThreadPoolExecutor(max_workers=3)},
+            # sweep or gallery refresh, the ads pull (it may wait hours for Amazon), flush and heartbeat
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 * 60},
         )
 
