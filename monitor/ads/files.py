@@ -148,55 +148,54 @@ def _read(path: Path, rows: Iterator[Sequence[Any]], marketplace: str | None, so
     return _report(path, layout, header, parsed, marketplace, source)
 
 
-def _cell(row: Sequence[Any], layout: Layout, field: str) -> Any:
-    position = layout.index.get(field)
-    return row[position] if position is not None and position < len(row) else None
+_COUNTS = ("impressions", "clicks", "orders")
+_AMOUNTS = ("cost", "sales")
 
 
 def _row(
     path: Path, layout: Layout, header: Sequence[Any], parsed: _Parsed, row: Sequence[Any], line: int
 ) -> None:
+    index = layout.index
+    if len(row) < len(header):
+        row = [*row, *([None] * (len(header) - len(row)))]
     field = "date"
     try:
-        day = _cell(row, layout, "date")
-        if day is None or not str(day).strip():
+        day = row[index["date"]]
+        token: Any = day.strip() if isinstance(day, str) else day
+        if token is None or token == "":
             raise CellError("empty")
-        token: Any = day if not isinstance(day, str) else day.strip()
         if isinstance(token, str):
             parsed.date_tokens.add(token)
-        if layout.has("end_date"):
+        if "end_date" in index:
             field = "end_date"
-            end = _cell(row, layout, "end_date")
+            end = row[index["end_date"]]
             if end not in (None, "") and str(end).strip() != str(day).strip():
                 raise CellError(f"runs from {day} to {end}: not a daily report (choose Time unit: Daily)")
         values: list[Any] = []
-        for field in ("impressions", "clicks", "orders", "cost", "sales"):
-            cell = _cell(row, layout, field)
-            value = count(cell) if field in ("impressions", "clicks", "orders") else number(cell)
-            if value < 0:
-                raise CellError(f"negative value {cell!r}")
-            values.append(value)
+        for field in _COUNTS:
+            values.append(count(row[index[field]]))
+        for field in _AMOUNTS:
+            values.append(number(row[index[field]]))
+        field = next((f for f, v in zip(_COUNTS + _AMOUNTS, values, strict=True) if v < 0), "")
+        if field:
+            raise CellError(f"negative value {row[index[field]]!r}")
     except CellError as exc:
-        column = str(header[layout.index[field]]).strip()
+        column = str(header[index[field]]).strip()
         raise ReportFileError(f"{path}: row {line}, column {column!r}: {exc}") from None
     impressions, clicks, orders, cost, sales = values
     if clicks > impressions:
         raise ReportFileError(f"{path}: row {line}: {clicks} clicks but only {impressions} impressions")
     for field, into in (("currency", parsed.currencies), ("country", parsed.countries)):
-        value = _cell(row, layout, field)
-        if value is not None and str(value).strip():
+        if field in index and (value := row[index[field]]) is not None and str(value).strip():
             into.add(str(value).strip())
     if layout.kind == "advertised_product":
-        names = (_cell(row, layout, "asin"), _cell(row, layout, "sku"))
+        first, second = row[index["asin"]], row[index["sku"]] if "sku" in index else None
     else:
-        keyword = _cell(row, layout, "search_term" if layout.kind == "search_term" else "targeting")
-        names = (keyword, _cell(row, layout, "match_type"))
-    campaign, ad_group = (
-        parsed.intern(_cell(row, layout, "campaign")),
-        parsed.intern(_cell(row, layout, "ad_group")),
-    )
-    first, second = parsed.intern(names[0]), parsed.intern(names[1])
-    parsed.rows.append((token, campaign, ad_group, first, second, impressions, clicks, cost, orders, sales))
+        first = row[index["search_term" if layout.kind == "search_term" else "targeting"]]
+        second = row[index["match_type"]] if "match_type" in index else None
+    intern = parsed.intern
+    parsed.rows.append((token, intern(row[index["campaign"]]), intern(row[index["ad_group"]]), intern(first),
+                        intern(second), impressions, clicks, cost, orders, sales))  # fmt: skip
 
 
 def _report(

@@ -8,6 +8,7 @@ ISO, ``09/01/2026`` (month first in the US, day first in Europe), ``01.09.2026``
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -16,6 +17,8 @@ from typing import Literal
 DateOrder = Literal["MDY", "DMY"]
 
 _CURRENCY_MARKS = re.compile(r"[^\d,.\-()]")  # currency symbols and codes, spaces, NBSP, '%'
+_SYMBOLS = frozenset("$£€¥₹")
+_GROUPED = re.compile(r"^\s*-?[1-9]\d{0,2}\.\d{3}\s*$")  # 1.250: German thousands, not 1.25
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
 _YMD = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
 _SLASHED = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})$")
@@ -31,6 +34,14 @@ class CellError(ValueError):
 
 def number(cell: object) -> float:
     """A money amount or count from a cell: ``$1,234.56``, ``1234.56``, ``€1.234,56``, ``(5.00)``, ``-``."""
+    if type(cell) is str and "," not in cell and not _GROUPED.match(cell):  # the common case first
+        try:
+            value = float(cell[1:] if cell[:1] in _SYMBOLS else cell)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(value):
+                return value
     if cell is None:
         return 0.0
     if isinstance(cell, bool):
@@ -72,6 +83,8 @@ def _decimal_point(text: str) -> str:
 
 def count(cell: object) -> int:
     """A whole number (impressions, clicks, orders) from a cell."""
+    if type(cell) is str and cell.isascii() and cell.isdigit():
+        return int(cell)
     value = number(cell)
     if value != int(value):
         raise CellError(f"{cell!r} is not a whole number")
