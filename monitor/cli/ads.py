@@ -95,18 +95,19 @@ def import_files(
 def pull(
     since: Annotated[
         str | None,
-        typer.Option(help="First day, 2026-11-01 or an age (30d) [default: after the last pull]"),
+        typer.Option(help="First day, 2026-11-01 or an age (30d); default: after the last pull"),
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Last day [default: yesterday]")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day; default: yesterday")] = None,
 ) -> None:
     """Fetch the Sponsored Products reports through the Amazon Ads API (Reporting v3) and store them.
 
     Example: ismon ads pull --since 2026-11-01
 
     For every marketplace with an ads_profile_id. Without --since: from the day after the last pull, and
-    at least the last [ads] lookback_days (Amazon restates them). The client secret and refresh token are
-    read from the environment variables [ads] names. Amazon takes minutes to hours to prepare a report;
-    reports not ready within four hours stay pending and the next pull collects them.
+    at least the last ads.lookback_days (Amazon restates them). The client secret and refresh token are
+    read from the environment variables that ads.client_secret_env and ads.refresh_token_env name.
+    Amazon takes minutes to hours to prepare a report; reports not ready within four hours stay pending
+    and the next pull collects them.
     """
     import os
 
