@@ -123,6 +123,16 @@ def test_wrong_credentials_end_the_pull_with_a_clear_message(tmp_path: Path, sim
     assert "wrong-secret-xyz" not in result.stdout + result.stderr
     assert REFRESH not in result.stdout + result.stderr
 
+    check = ismon(
+        config, "check", env={"SELLER_ADS_SECRET": "wrong-secret-xyz", "SELLER_ADS_REFRESH": REFRESH}
+    )
+    assert check.returncode == 1
+    assert any(
+        line.startswith("FAIL") and "ads token: Login with Amazon refused" in line
+        for line in check.stdout.splitlines()
+    ), check.stdout
+    assert "wrong-secret-xyz" not in check.stdout + check.stderr
+
 
 def test_the_daemon_schedules_the_daily_pull_and_collects_pending_reports_at_start(
     tmp_path: Path, sim: SimulatedAdsApi, monkeypatch: pytest.MonkeyPatch
