@@ -142,7 +142,8 @@ def write_config(folder: Path) -> Path:
 
 
 def timed_import(config: Path, *files: Path) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS of that child in bytes (``wait4``; ru_maxrss is KiB on Linux), its stdout."""
+    """Wall seconds, peak RSS of that child in bytes (``wait4``; ru_maxrss is KiB on Linux), and its
+    stdout followed by its CPU seconds and the load average (the wall time on a shared machine)."""
     command = [sys.executable, "-m", "monitor", "--config", str(config), "ads", "import", *map(str, files)]
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         start = time.perf_counter()
@@ -154,7 +155,10 @@ def timed_import(config: Path, *files: Path) -> tuple[float, int, str]:
         stderr.seek(0)
         if child.returncode != 0:
             raise SystemExit(f"ads import failed: {stderr.read()}")
-        return seconds, usage.ru_maxrss * 1024, stdout.read().strip()
+        cpu = usage.ru_utime + usage.ru_stime
+        load = os.getloadavg()[0]
+        said = f"{stdout.read().strip()}\n  CPU {cpu:.1f} s of the child; load average {load:.1f} on {os.cpu_count()} CPUs"
+        return seconds, usage.ru_maxrss * 1024, said
 
 
 def main() -> int:

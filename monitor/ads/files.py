@@ -176,8 +176,8 @@ def _row(
             values.append(count(row[index[field]]))
         for field in _AMOUNTS:
             values.append(number(row[index[field]]))
-        field = next((f for f, v in zip(_COUNTS + _AMOUNTS, values, strict=True) if v < 0), "")
-        if field:
+        if min(values) < 0:
+            field = next(f for f, v in zip(_COUNTS + _AMOUNTS, values, strict=True) if v < 0)
             raise CellError(f"negative value {row[index[field]]!r}")
     except CellError as exc:
         column = str(header[index[field]]).strip()

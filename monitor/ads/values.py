@@ -18,6 +18,8 @@ DateOrder = Literal["MDY", "DMY"]
 
 _CURRENCY_MARKS = re.compile(r"[^\d,.\-()]")  # currency symbols and codes, spaces, NBSP, '%'
 _SYMBOLS = frozenset("$£€¥₹")
+_GROUPED_COUNT = re.compile(r"^\d{1,3}(?:([,.])\d{3})(?:\1\d{3})*$")
+_US_MONEY = re.compile(r"^[$£]?(\d{1,3}(?:,\d{3})+(?:\.\d+)?)$")
 _GROUPED = re.compile(r"^\s*-?[1-9]\d{0,2}\.\d{3}\s*$")  # 1.250: German thousands, not 1.25
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
 _YMD = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
@@ -34,6 +36,8 @@ class CellError(ValueError):
 
 def number(cell: object) -> float:
     """A money amount or count from a cell: ``$1,234.56``, ``1234.56``, ``€1.234,56``, ``(5.00)``, ``-``."""
+    if type(cell) is str and (m := _US_MONEY.match(cell)):  # $1,234.56: the US console's money
+        return float(m.group(1).replace(",", ""))
     if type(cell) is str and "," not in cell and not _GROUPED.match(cell):  # the common case first
         try:
             value = float(cell[1:] if cell[:1] in _SYMBOLS else cell)
@@ -83,8 +87,11 @@ def _decimal_point(text: str) -> str:
 
 def count(cell: object) -> int:
     """A whole number (impressions, clicks, orders) from a cell."""
-    if type(cell) is str and cell.isascii() and cell.isdigit():
-        return int(cell)
+    if type(cell) is str:
+        if cell.isascii() and cell.isdigit():
+            return int(cell)
+        if _GROUPED_COUNT.match(cell):  # 1,234 or 1.234
+            return int(cell.replace(",", "").replace(".", ""))
     value = number(cell)
     if value != int(value):
         raise CellError(f"{cell!r} is not a whole number")
