@@ -157,7 +157,8 @@ def timed_import(config: Path, *files: Path) -> tuple[float, int, str]:
             raise SystemExit(f"ads import failed: {stderr.read()}")
         cpu = usage.ru_utime + usage.ru_stime
         load = os.getloadavg()[0]
-        said = f"{stdout.read().strip()}\n  CPU {cpu:.1f} s of the child; load average {load:.1f} on {os.cpu_count()} CPUs"
+        said = stdout.read().strip()
+        said += f"\n  CPU {cpu:.1f} s of the child; load average {load:.1f} on {os.cpu_count()} CPUs"
         return seconds, usage.ru_maxrss * 1024, said
 
 
