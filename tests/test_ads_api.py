@@ -153,8 +153,8 @@ def test_a_long_range_is_split_into_windows_of_at_most_31_days_within_retention(
 
 def test_an_expired_access_token_is_refreshed_not_fatal(http: httpx.Client, engine: Engine) -> None:
     world = AdsWorld(demo_scenario())
-    # Tokens stop working after 0.3 s although they announce an hour: the API answers 401.
-    with SimulatedAdsApi(world, profiles={PROFILE: "us"}, pending_s=0.8, token_ttl_s=0.3) as sim:
+    # Tokens stop working after a second although they announce an hour: the API answers 401.
+    with SimulatedAdsApi(world, profiles={PROFILE: "us"}, pending_s=2.5, token_ttl_s=1.0) as sim:
         result = pull(engine, client_for(sim, http), days=3)
         assert result.ok, result.failed
         assert sim.tokens_issued >= 2
@@ -295,8 +295,8 @@ def test_server_errors_and_timeouts_are_retried(
     sim: SimulatedAdsApi, http: httpx.Client, engine: Engine
 ) -> None:
     sim.faults.server_errors = 2
-    sim.faults.slow_calls, sim.faults.slow_s = 1, 0.6
-    with httpx.Client(timeout=0.3) as impatient:
+    sim.faults.slow_calls, sim.faults.slow_s = 1, 3.0
+    with httpx.Client(timeout=1.0) as impatient:
         result = pull(engine, client_for(sim, impatient), days=2)
     assert result.ok, result.failed
     assert [r.status for r in sim.requests if r.kind == "api"][:2] == [500, 500]

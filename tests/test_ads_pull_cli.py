@@ -25,9 +25,9 @@ REFRESH = "Atzr|IwEBIrefresh-4d3c2b1a"
 @pytest.fixture
 def sim() -> Iterator[SimulatedAdsApi]:
     world = AdsWorld(demo_scenario())
-    # tokens die after 0.4 s (announcing an hour), so a pull also refreshes after a 401
+    # tokens die after a second (announcing an hour), so a pull also refreshes after a 401
     with SimulatedAdsApi(
-        world, profiles={PROFILE: "us"}, client_secret=SECRET, refresh_token=REFRESH, token_ttl_s=0.4
+        world, profiles={PROFILE: "us"}, client_secret=SECRET, refresh_token=REFRESH, token_ttl_s=1.0
     ) as api:
         yield api
 
