@@ -224,6 +224,12 @@ def test_a_file_that_names_no_marketplace_needs_one(tmp_path: Path) -> None:
     assert read_report_file(path, "de").marketplace == "de"
 
 
+def test_a_marketplace_that_contradicts_the_file_is_refused() -> None:
+    with pytest.raises(ReportFileError, match="the file's Country United Kingdom is marketplace uk, not us"):
+        read_report_file(REPORTS / "search_term_new_uk.csv", "us")
+    assert read_report_file(REPORTS / "search_term_new_uk.csv", "britain").marketplace == "britain"
+
+
 def test_ambiguous_dates_without_a_country_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "nodates.csv"
     path.write_text(OLD_HEADER.replace("Currency,", "") + "\n09/01/2026,,C,G,t,EXACT,t,100,5,5%,1,5,0,0%,0\n")

@@ -220,6 +220,8 @@ def _report(
             f"{path}: cannot tell the marketplace (no Country column, and the currency "
             f"{next(iter(parsed.currencies), 'is not given')} does not name one): give --marketplace"
         )
+    if marketplace and found and marketplace != found and marketplace in set(COUNTRIES.values()):
+        raise ReportFileError(f"{path}: the file's {evidence} is marketplace {found}, not {marketplace}")
     market = marketplace or found or ""
     try:
         order = _date_order(parsed.date_tokens, found or marketplace)
