@@ -166,3 +166,19 @@ def test_the_replace_rule_on_postgresql(postgres_url: str) -> None:
         assert {d.asin for d in days if d.campaign == "SP Chairs Exact"} == {"B0CHAIR001"}
     finally:
         engine.dispose()
+
+
+def test_days_from_files_in_memory_are_the_days_the_database_lists(engine: Engine) -> None:
+    """``ismon impact --ads FILE...`` reads files without a database: same days, same rules."""
+    from monitor.ads.days import ads_days
+
+    names = ["search_term_old_us.csv", "advertised_product_us.csv", "targeting_old_us.csv"]
+    reports = [read_report_file(REPORTS / name) for name in names]
+    restated = term(2, "folding chair lightweight", 9, "SP Chairs Auto", "Auto group")
+    reports.append(Report("search_term", "us", "api", terms=(restated,)))
+    for report in reports:
+        load(engine, report)
+    days = shown(engine)
+    assert ads_days(reports, OWN) == days
+    assert len(days) == 5
+    assert [(d.clicks, d.source) for d in days if d.keyword == "folding chair lightweight"] == [(9, "api")]

@@ -110,7 +110,7 @@ def _scope(table: sa.Table, marketplace: str, days: Sequence[date], campaigns: S
     ]
 
 
-def _sum_terms(rows: Iterable[TermDay]) -> dict[TermKey, TermDay]:
+def sum_terms(rows: Iterable[TermDay]) -> dict[TermKey, TermDay]:
     """One row per key; rows of one key (one term under two targeting clauses) are added up."""
     summed: dict[TermKey, TermDay] = {}
     for row in rows:
@@ -139,7 +139,7 @@ def _store_terms(
     session: Session, report: Report, own: frozenset[str], now: datetime
 ) -> tuple[int, int, int]:
     conn = session.connection()
-    summed = _sum_terms(report.terms)
+    summed = sum_terms(report.terms)
     days = sorted(report.days)
     campaigns = sorted({key[1] for key in summed})
     existing: set[TermKey] = set()
