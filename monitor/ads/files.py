@@ -141,7 +141,7 @@ def _read(path: Path, rows: Iterator[Sequence[Any]], marketplace: str | None, so
     assert header is not None  # recognise() needs impressions and clicks, as looks_like_header()
     parsed = _Parsed()
     for number_, row in enumerate(rows, line + 1):
-        if any(cell is not None and str(cell).strip() for cell in row):
+        if any(row):  # blank lines (all cells empty) are skipped; blank-looking ones in _row
             _row(path, layout, header, parsed, row, number_)
     if not parsed.rows:
         raise ReportFileError(f"{path}: {LABELS[layout.kind]} report without data rows")
@@ -163,6 +163,8 @@ def _row(
         day = row[index["date"]]
         token: Any = day.strip() if isinstance(day, str) else day
         if token is None or token == "":
+            if not any(str(cell).strip() for cell in row if cell is not None):
+                return  # a line of spaces
             raise CellError("empty")
         if isinstance(token, str):
             parsed.date_tokens.add(token)
