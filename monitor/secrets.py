@@ -28,14 +28,14 @@ class Secrets:
     env: Mapping[str, str]
     config_path: Path | None = None
 
-    def get(self, variable: str, *, key: str, needed_for: str) -> str:
+    def get(self, variable: str, *, key: str, needed_for: str, empty_ok: bool = True) -> str:
         """The value of ``variable``; ``key`` is the config key naming it, ``needed_for`` says why.
 
         Raises ``MissingSecretError`` naming the variable, the key and what to do when it is unset.
-        An empty value counts as set (some relays take an empty password).
+        An empty value counts as set (some relays take an empty password) unless ``empty_ok`` is False.
         """
         value = self.env.get(variable)
-        if value is None:
+        if value is None or (not empty_ok and not value.strip()):
             raise MissingSecretError(
                 f"{self.config_path or 'config'}: {key}: environment variable {variable} is not set "
                 f"({needed_for}); set it in the environment of ismon (systemd: EnvironmentFile=)"

@@ -140,7 +140,7 @@ def test_a_fresh_session_keeps_the_delivery_location_but_not_the_challenged_iden
     _, engine = _ready(tmp_path, store, chromium_path, challenge_pause_seconds=0.2)
     path = tmp_path / "ismon.toml"
     path.write_text(path.read_text().replace("[[products]]", 'postal_code = "98101"\n[[products]]', 1))
-    config = load_config(path, {})
+    config = load_config(path)
     summary = _sweep(config, engine, store, captcha_first=1)
 
     assert summary.status == "ok" and _seen(engine) == ALL_SIGHTINGS
