@@ -1,0 +1,419 @@
+"""Estimation: each variant's CTR and CVR while it was shown, and its CTR change against MAIN.
+
+Where it sits: after ``monitor.impact.join``. It takes the ``DayRow`` values of one (marketplace, ASIN,
+keyword) — or of all keywords of an ASIN for the pooled line — and returns a ``KeywordImpact`` that the
+CLI, the report and the alerts show. Pure: numbers in, numbers out.
+
+The model (statsmodels GLM, quasi-Poisson with a log link):
+
+    log E[clicks_d] = log impressions_d + sum_v share_dv * b_v + weekday_d + keyword_d
+
+* ``share_dv`` is the fraction of day d's sightings that showed variant v: a day that showed MAIN and
+  PT02 half and half counts half for each, never as a majority vote. ``exp(b_v)`` is the CTR of a day
+  that showed only v; ``exp(b_v - b_MAIN) - 1`` is the relative CTR change against MAIN.
+* weekday (and, pooled, keyword) effects use sum-to-zero coding, so ``b_v`` is the average over them;
+  weekdays are modelled from ``weekday_min_days`` complete days on (fewer cannot carry seven levels).
+* the quasi-likelihood scale (Pearson chi2 / residual df, never below 1) widens every interval by the
+  day-to-day variation the data shows (about ±15% a day in real accounts), not only the binomial
+  noise of the clicks; intervals use Student's t with the residual degrees of freedom.
+
+CVR is the same model of orders on clicks, with each day's shares weighted by the variants' estimated
+CTR (the clicks of a mixed day came more from the variant that is clicked more).
+
+A variant gets ``not_enough_data`` below ``min_days`` days shown (the sum of its daily shares on days
+with ads data) or ``min_clicks`` clicks credited to it, or when MAIN itself is below them; the values
+were chosen with ``bench/impact.py`` (README: "Reading the impact table").
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from monitor.impact.join import UNKNOWN_VARIANT, DayRow
+
+Verdict = Literal["worse", "better", "no_difference", "not_enough_data"]
+MAIN = "MAIN"
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateSettings:
+    """The limits of an estimate; the defaults are the ones bench/impact.py justifies."""
+
+    min_days: float = 7.0  # days the variant was shown (sum of daily shares), and the same for MAIN
+    min_clicks: float = 30.0  # clicks credited to the variant, and the same for MAIN
+    margin: float = 0.15  # no_difference: the whole interval of ctr_change lies within ±margin
+    weekday_min_days: int = 21  # complete days before weekday effects are modelled
+    level: float = 0.95
+
+
+DEFAULT_SETTINGS = EstimateSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class VariantImpact:
+    """One row of the image tracking table (the ``variants`` items of ``ismon impact --json``)."""
+
+    variant: str
+    share: float  # of the period's SP sightings
+    impressions: int  # credited by share
+    clicks: int
+    orders: int
+    ctr: float | None
+    ctr_low: float | None
+    ctr_high: float | None
+    cvr: float | None
+    cvr_low: float | None
+    cvr_high: float | None
+    ctr_change: float | None  # ctr / ctr_MAIN - 1; None for MAIN
+    ctr_change_low: float | None
+    ctr_change_high: float | None
+    verdict: Verdict
+    days: float = 0.0  # days shown: the sum of its daily shares on complete days
+    sales: float = 0.0  # credited
+    weekly_clicks: float | None = None  # clicks gained (+) or lost (-) a week against MAIN
+    weekly_clicks_low: float | None = None
+    weekly_clicks_high: float | None = None
+    weekly_sales: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "share": _round(self.share),
+            "impressions": self.impressions,
+            "clicks": self.clicks,
+            "orders": self.orders,
+            "ctr": _round(self.ctr),
+            "ctr_low": _round(self.ctr_low),
+            "ctr_high": _round(self.ctr_high),
+            "cvr": _round(self.cvr),
+            "cvr_low": _round(self.cvr_low),
+            "cvr_high": _round(self.cvr_high),
+            "ctr_change": _round(self.ctr_change),
+            "ctr_change_low": _round(self.ctr_change_low),
+            "ctr_change_high": _round(self.ctr_change_high),
+            "verdict": self.verdict,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordImpact:
+    """What the shown variants did for one (marketplace, ASIN, keyword); ``keyword`` None: pooled."""
+
+    marketplace: str
+    asin: str
+    keyword: str | None
+    first_day: date | None  # of the complete days (sightings and ads data)
+    last_day: date | None
+    days: int  # complete days
+    verdict: Verdict
+    variants: tuple[VariantImpact, ...]
+    days_without_ads: int = 0
+    days_without_sightings: int = 0
+    keywords: int = 1
+    weekly_clicks: float | None = None  # what the shown mix gained (+) or cost (-) a week vs MAIN
+    weekly_clicks_low: float | None = None
+    weekly_clicks_high: float | None = None
+    weekly_sales: float | None = None
+
+    def variant(self, name: str) -> VariantImpact | None:
+        return next((v for v in self.variants if v.variant == name), None)
+
+    def as_json(self) -> dict[str, Any]:
+        """One object of ``ismon impact --json``, keys exactly as DESIGN.md."""
+        return {
+            "marketplace": self.marketplace,
+            "asin": self.asin,
+            "keyword": self.keyword,
+            "first_day": self.first_day.isoformat() if self.first_day else None,
+            "last_day": self.last_day.isoformat() if self.last_day else None,
+            "days": self.days,
+            "verdict": self.verdict,
+            "variants": [v.as_json() for v in self.variants],
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """A fitted log-linear model: per variant the log rate and its covariance."""
+
+    columns: tuple[str, ...]
+    params: FloatArray
+    cov: FloatArray
+    df_resid: float
+
+    def interval(self, contrast: FloatArray, level: float) -> tuple[float, float, float]:
+        from scipy import stats
+
+        value = float(contrast @ self.params)
+        se = math.sqrt(max(float(contrast @ self.cov @ contrast), 0.0))
+        q = float(stats.t.ppf(0.5 + level / 2, max(self.df_resid, 1.0)))
+        return value, value - q * se, value + q * se
+
+    def unit(self, variant: str) -> FloatArray:
+        c = np.zeros(len(self.params))
+        c[self.columns.index(variant)] = 1.0
+        return c
+
+
+def estimate(days: Sequence[DayRow], settings: EstimateSettings = DEFAULT_SETTINGS) -> KeywordImpact:
+    """The impact of one (marketplace, ASIN, keyword), or pooled over the keywords of one ASIN."""
+    if not days:
+        raise ValueError("estimate() needs at least one day")
+    keywords = sorted({d.keyword for d in days})
+    complete = [d for d in days if d.complete and (d.impressions or 0) > 0]
+    period_share = _period_shares(days)
+    order = sorted(period_share, key=lambda v: (v != MAIN, -period_share[v], v))
+    shown = sorted({v for d in complete for v, s in d.shares.items() if s > 0})
+    variant_days = {v: sum(d.shares.get(v, 0.0) for d in complete) for v in shown}
+
+    ctr_fit = _fit_rates(complete, shown, settings, "clicks", keywords) if shown else None
+    ratios = _ctr_ratios(ctr_fit, shown)
+    cvr_fit = _fit_rates(complete, shown, settings, "orders", keywords, ratios) if shown else None
+
+    credited = _credited(complete, shown, ratios)
+    main_ok = MAIN in shown and _enough(variant_days[MAIN], credited[MAIN][1], settings)
+    per_week = 7.0 / len(complete) if complete else 0.0
+    sales_per_click = _sales_per_click(complete)
+    rows = []
+    for variant in order:
+        imps, clicks, orders, sales = credited.get(variant, (0.0, 0.0, 0.0, 0.0))
+        enough = variant in shown and _enough(variant_days[variant], clicks, settings)
+        ctr = _rate(ctr_fit, variant, settings) if variant in shown else (None, None, None)
+        cvr = _rate(cvr_fit, variant, settings) if variant in shown and orders >= 0 else (None, None, None)
+        change: tuple[float | None, float | None, float | None] = (None, None, None)
+        verdict: Verdict = "not_enough_data"
+        weekly: tuple[float | None, float | None, float | None] = (None, None, None)
+        if variant == MAIN:
+            verdict = "no_difference" if main_ok else "not_enough_data"
+        elif variant in shown and MAIN in shown and ctr_fit is not None:
+            change = _change(ctr_fit, variant, settings)
+            if main_ok and enough:
+                verdict = _verdict(change, settings.margin)
+            weekly = _weekly_clicks(clicks, change, per_week)
+        rows.append(
+            VariantImpact(
+                variant=variant,
+                share=period_share[variant],
+                impressions=round(imps),
+                clicks=round(clicks),
+                orders=round(orders),
+                ctr=ctr[0],
+                ctr_low=ctr[1],
+                ctr_high=ctr[2],
+                cvr=cvr[0],
+                cvr_low=cvr[1],
+                cvr_high=cvr[2],
+                ctr_change=change[0],
+                ctr_change_low=change[1],
+                ctr_change_high=change[2],
+                verdict=verdict,
+                days=variant_days.get(variant, 0.0),
+                sales=sales,
+                weekly_clicks=weekly[0],
+                weekly_clicks_low=weekly[1],
+                weekly_clicks_high=weekly[2],
+                weekly_sales=None if weekly[0] is None else weekly[0] * sales_per_click,
+            )
+        )
+    return _keyword_impact(days, complete, tuple(rows), keywords, sales_per_click)
+
+
+def _keyword_impact(
+    days: Sequence[DayRow],
+    complete: Sequence[DayRow],
+    variants: tuple[VariantImpact, ...],
+    keywords: list[str],
+    sales_per_click: float,
+) -> KeywordImpact:
+    decided = [v for v in variants if v.variant != MAIN and v.verdict in ("worse", "better")]
+    weekly = [v for v in decided if v.weekly_clicks is not None]
+    total = sum(v.weekly_clicks or 0.0 for v in weekly) if weekly else None
+    return KeywordImpact(
+        marketplace=days[0].marketplace,
+        asin=days[0].asin,
+        keyword=keywords[0] if len(keywords) == 1 else None,
+        first_day=min((d.day for d in complete), default=None),
+        last_day=max((d.day for d in complete), default=None),
+        days=len(complete),
+        verdict=_overall_verdict(variants),
+        variants=variants,
+        days_without_ads=sum(1 for d in days if d.sightings > 0 and not d.has_ads),
+        days_without_sightings=sum(1 for d in days if d.has_ads and d.sightings == 0),
+        keywords=len(keywords),
+        weekly_clicks=total,
+        weekly_clicks_low=sum(v.weekly_clicks_low or 0.0 for v in weekly) if weekly else None,
+        weekly_clicks_high=sum(v.weekly_clicks_high or 0.0 for v in weekly) if weekly else None,
+        weekly_sales=None if total is None else total * sales_per_click,
+    )
+
+
+_SEVERITY: dict[str, int] = {"worse": 0, "not_enough_data": 1, "no_difference": 2, "better": 3}
+
+
+def _overall_verdict(variants: Sequence[VariantImpact]) -> Verdict:
+    """The worst non-MAIN variant's verdict; an unidentified image counts only when it is worse."""
+    others = [v for v in variants if v.variant != MAIN]
+    if any(v.verdict == "worse" for v in others):
+        return "worse"
+    gallery = [v for v in others if v.variant != UNKNOWN_VARIANT]
+    if not gallery:
+        return "not_enough_data"
+    return min((v.verdict for v in gallery), key=lambda verdict: _SEVERITY[verdict])
+
+
+def _verdict(change: tuple[float | None, float | None, float | None], margin: float) -> Verdict:
+    _value, low, high = change
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return "not_enough_data"
+    if high < 0:
+        return "worse"
+    if low > 0:
+        return "better"
+    if low >= -margin and high <= margin:
+        return "no_difference"
+    return "not_enough_data"
+
+
+def _enough(variant_days: float, clicks: float, settings: EstimateSettings) -> bool:
+    return variant_days >= settings.min_days and clicks >= settings.min_clicks
+
+
+def _period_shares(days: Sequence[DayRow]) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    for d in days:
+        for variant, share in d.shares.items():
+            counts[variant] = counts.get(variant, 0.0) + share * d.sightings
+    total = sum(counts.values())
+    return {v: n / total for v, n in counts.items()} if total else {}
+
+
+def _sales_per_click(days: Sequence[DayRow]) -> float:
+    clicks = sum(d.clicks or 0 for d in days)
+    return sum(d.sales or 0.0 for d in days) / clicks if clicks else 0.0
+
+
+def _ctr_ratios(fit: _Fit | None, shown: Sequence[str]) -> dict[str, float]:
+    """Each variant's estimated CTR relative to the mean, to split a mixed day's clicks."""
+    if fit is None:
+        return dict.fromkeys(shown, 1.0)
+    logs = {v: float(fit.params[fit.columns.index(v)]) for v in shown}
+    top = max(logs.values())
+    return {v: math.exp(max(value - top, -30.0)) for v, value in logs.items()}
+
+
+def _credited(
+    days: Sequence[DayRow], shown: Sequence[str], ratios: dict[str, float]
+) -> dict[str, tuple[float, float, float, float]]:
+    """Impressions by share; clicks, orders and sales by share weighted with the CTR ratio."""
+    out: dict[str, list[float]] = {v: [0.0, 0.0, 0.0, 0.0] for v in shown}
+    for d in days:
+        weights = {v: s * ratios.get(v, 1.0) for v, s in d.shares.items()}
+        total = sum(weights.values()) or 1.0
+        for v, s in d.shares.items():
+            w = weights[v] / total
+            out[v][0] += s * (d.impressions or 0)
+            out[v][1] += w * (d.clicks or 0)
+            out[v][2] += w * (d.orders or 0)
+            out[v][3] += w * (d.sales or 0.0)
+    return {v: (a, b, c, e) for v, (a, b, c, e) in out.items()}
+
+
+def _rate(
+    fit: _Fit | None, variant: str, settings: EstimateSettings
+) -> tuple[float | None, float | None, float | None]:
+    if fit is None or variant not in fit.columns:
+        return None, None, None
+    value, low, high = fit.interval(fit.unit(variant), settings.level)
+    return _exp(value), _exp(low), _exp(high)
+
+
+def _change(
+    fit: _Fit, variant: str, settings: EstimateSettings
+) -> tuple[float | None, float | None, float | None]:
+    value, low, high = fit.interval(fit.unit(variant) - fit.unit(MAIN), settings.level)
+    return _expm1(value), _expm1(low), _expm1(high)
+
+
+def _exp(x: float) -> float | None:
+    return math.exp(x) if math.isfinite(x) and x < 700 else None
+
+
+def _expm1(x: float) -> float | None:
+    return math.expm1(x) if math.isfinite(x) and x < 700 else None
+
+
+def _weekly_clicks(
+    clicks: float, change: tuple[float | None, float | None, float | None], per_week: float
+) -> tuple[float | None, float | None, float | None]:
+    """Clicks the variant gained or lost a week: its clicks minus what MAIN would have had instead."""
+    out: list[float | None] = []
+    for c in change:
+        out.append(None if c is None or c <= -1 else clicks * (1 - 1 / (1 + c)) * per_week)
+    return out[0], out[1], out[2]
+
+
+def _fit_rates(
+    days: Sequence[DayRow],
+    shown: Sequence[str],
+    settings: EstimateSettings,
+    outcome: Literal["clicks", "orders"],
+    keywords: Sequence[str],
+    ratios: dict[str, float] | None = None,
+) -> _Fit | None:
+    """Quasi-Poisson GLM of clicks on impressions (or orders on clicks) with the variant shares."""
+    import statsmodels.api as sm
+
+    if outcome == "orders":
+        days = [d for d in days if (d.clicks or 0) > 0]
+    if len(days) < 2:
+        return None
+    exposure = np.array([float((d.impressions if outcome == "clicks" else d.clicks) or 0) for d in days])
+    y = np.array([float((d.clicks if outcome == "clicks" else d.orders) or 0) for d in days])
+    shares = np.array([[d.shares.get(v, 0.0) for v in shown] for d in days])
+    if ratios is not None:
+        weighted = shares * np.array([ratios.get(v, 1.0) for v in shown])
+        shares = weighted / np.maximum(weighted.sum(axis=1, keepdims=True), 1e-12)
+    blocks = [shares]
+    if len(days) >= settings.weekday_min_days:
+        blocks.append(_sum_to_zero([d.day.weekday() for d in days]))
+    if len(keywords) > 1:
+        blocks.append(_sum_to_zero([keywords.index(d.keyword) for d in days]))
+    x = np.column_stack(blocks)
+    if len(days) <= np.linalg.matrix_rank(x):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # perfect separation and similar: the interval shows it
+        model = sm.GLM(y, x, family=sm.families.Poisson(), exposure=exposure)
+        result = model.fit(scale="X2")
+        if not result.scale >= 1.0:
+            result = model.fit(scale=1.0)
+    params = np.asarray(result.params, dtype=np.float64)
+    cov = np.asarray(result.cov_params(), dtype=np.float64)
+    return _Fit(columns=tuple(shown), params=params, cov=cov, df_resid=float(result.df_resid))
+
+
+def _sum_to_zero(levels: Sequence[int]) -> FloatArray:
+    """Deviation coding: one column per level but the first, -1 on the first level's rows."""
+    present = sorted(set(levels))
+    if len(present) < 2:
+        return np.zeros((len(levels), 0))
+    columns = np.zeros((len(levels), len(present) - 1))
+    for row, level in enumerate(levels):
+        if level == present[0]:
+            columns[row, :] = -1.0
+        else:
+            columns[row, present.index(level) - 1] = 1.0
+    return columns
