@@ -4,8 +4,9 @@ Where it sits: between the store and delivery. The sweep adds a page visit and i
 session and, before it commits, calls ``record_page_events``: this loads the history of the ad keys
 on the page, asks the pure ``monitor/changes.py`` what changed, and adds ``Event`` rows and the
 ``Outbox`` row that will carry them, so the sighting and its alert commit together or not at all
-(DESIGN rule 5). At its end the sweep calls ``close_sweep_events`` (blocked, not seen, parser drift;
-the sweep's digest becomes ready), and the gallery refresh calls ``record_gallery_change``.
+(DESIGN rule 5). At its end the sweep calls ``close_sweep_events`` (blocked, not seen, parser drift,
+overdue opt-outs from ``monitor/optouts.py``; the sweep's digest becomes ready), and the gallery
+refresh calls ``record_gallery_change``.
 
 An outbox row lives ``collecting`` (a digest still being filled by its sweep) -> ``pending`` -> ``sent``
 (an SMTP server accepted it) or ``failed`` (gave up after many attempts). A digest left collecting by a
@@ -64,6 +65,7 @@ from monitor.models import (
     Sighting,
     SweepRun,
 )
+from monitor.optouts import mark_told, overdue_optouts
 
 log = logging.getLogger(__name__)
 
@@ -394,7 +396,10 @@ def close_sweep_events(session: Session, sweep: SweepRun, config: Config, now: d
                 found = _not_seen(session, product.marketplace, product.asin, keyword, settings)
                 if found is not None:
                     detected.append(found)
+    overdue = overdue_optouts(session, now, timedelta(hours=config.alerts.optout_grace_hours))
+    detected += [found for _row, found in overdue]
     events = _store(session, detected, config, sweep.id, now)
+    mark_told(overdue, events)
     for row in session.exec(
         select(Outbox)
         .join(Event, col(Event.outbox_id) == col(Outbox.id))

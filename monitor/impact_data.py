@@ -1,0 +1,140 @@
+"""The store side of impact: sightings and ads days from the database -> ``DayRow`` -> estimates.
+
+Where it sits: between the store and the pure ``monitor.impact`` package. The report, the alerts
+(``ctr_drop``, the CTR in ``main_replaced`` emails and in the opt-out request) read impact through
+here: ``load_day_rows`` fetches the Sponsored Products sightings (``search`` pages, ``grid`` and
+``carousel`` units, filtered in SQL; ``monitor.impact.join`` applies the same rules again) and the ads
+days of the ASINs asked for, and joins them per marketplace-local day; ``impacts`` estimates each
+(marketplace, ASIN, keyword).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from monitor.ads.keywords import normalise_keyword
+from monitor.impact.estimate import KeywordImpact, estimate
+from monitor.impact.join import SP_UNITS, AdsFact, DayRow, SightingFact, join_days
+from monitor.models import AdsDay, PageVisit, Sighting
+
+_S = Sighting.__table__  # type: ignore[attr-defined]
+_V = PageVisit.__table__  # type: ignore[attr-defined]
+_A = AdsDay.__table__  # type: ignore[attr-defined]
+
+Key = tuple[str, str, str]  # (marketplace, ASIN, normalised keyword)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which rows to load: every filter is optional."""
+
+    marketplace: str | None = None
+    asin: str | None = None
+    keyword: str | None = None
+    since: date | None = None  # marketplace-local day
+    until: datetime | None = None  # sightings up to this moment (an event's time)
+
+
+class Zones(dict[str, tzinfo]):
+    """Marketplace -> reporting time zone, asked of ``zone_of`` (``Config.timezone``) on first use."""
+
+    def __init__(self, zone_of: Callable[[str], tzinfo]) -> None:
+        super().__init__()
+        self.zone_of = zone_of
+
+    def __missing__(self, marketplace: str) -> tzinfo:
+        zone = self[marketplace] = self.zone_of(marketplace)
+        return zone
+
+
+def key_of(marketplace: str, asin: str, keyword: str) -> Key:
+    return (marketplace, asin, normalise_keyword(keyword))
+
+
+def _sightings(conn: Connection, scope: Scope) -> list[SightingFact]:
+    stmt = (
+        sa.select(
+            _S.c.seen_at, _S.c.marketplace, _S.c.asin, _S.c.keyword, _S.c.unit, _S.c.verdict, _S.c.variant
+        )
+        .join(_V, _V.c.id == _S.c.visit_id)
+        .where(_V.c.status == "search", _S.c.unit.in_(sorted(SP_UNITS)))
+    )
+    if scope.marketplace:
+        stmt = stmt.where(_S.c.marketplace == scope.marketplace)
+    if scope.asin:
+        stmt = stmt.where(_S.c.asin == scope.asin)
+    if scope.since is not None:  # a day early: the local day may begin before UTC midnight
+        start = datetime(scope.since.year, scope.since.month, scope.since.day, tzinfo=UTC) - timedelta(days=1)
+        stmt = stmt.where(_S.c.seen_at >= start)
+    if scope.until is not None:
+        stmt = stmt.where(_S.c.seen_at <= scope.until)
+    wanted = normalise_keyword(scope.keyword) if scope.keyword else None
+    return [
+        SightingFact(r[0], r[1], r[2], r[3], r[4], "search", r[5], r[6])
+        for r in conn.execute(stmt)
+        if wanted is None or normalise_keyword(r[3]) == wanted
+    ]
+
+
+def _ads(conn: Connection, scope: Scope) -> list[AdsFact]:
+    stmt = sa.select(
+        _A.c.marketplace,
+        _A.c.day,
+        _A.c.asin,
+        _A.c.keyword,
+        _A.c.impressions,
+        _A.c.clicks,
+        _A.c.orders,
+        _A.c.sales,
+        _A.c.cost,
+        _A.c.report,
+    ).where(_A.c.asin.is_not(None))
+    if scope.marketplace:
+        stmt = stmt.where(_A.c.marketplace == scope.marketplace)
+    if scope.asin:
+        stmt = stmt.where(_A.c.asin == scope.asin)
+    if scope.keyword:
+        stmt = stmt.where(_A.c.keyword_norm == normalise_keyword(scope.keyword))
+    if scope.since is not None:
+        stmt = stmt.where(_A.c.day >= scope.since)
+    return [
+        AdsFact(
+            marketplace=r[0],
+            day=r[1],
+            asin=r[2],
+            keyword=r[3],
+            impressions=r[4],
+            clicks=r[5],
+            orders=r[6],
+            sales=r[7],
+            cost=r[8],
+            report=r[9],
+        )
+        for r in conn.execute(stmt)
+    ]
+
+
+def load_day_rows(conn: Connection, zones: Mapping[str, tzinfo], scope: Scope = Scope()) -> list[DayRow]:
+    """The joined days of ``scope``, sorted by marketplace, ASIN, keyword and day."""
+    rows = join_days(_sightings(conn, scope), _ads(conn, scope), zones)
+    if scope.since is not None:
+        rows = [r for r in rows if r.day >= scope.since]
+    return rows
+
+
+def by_key(rows: Sequence[DayRow]) -> dict[Key, list[DayRow]]:
+    grouped: dict[Key, list[DayRow]] = defaultdict(list)
+    for row in rows:
+        grouped[key_of(row.marketplace, row.asin, row.keyword)].append(row)
+    return dict(grouped)
+
+
+def impacts(grouped: Mapping[Key, Sequence[DayRow]]) -> dict[Key, KeywordImpact]:
+    """One estimate per (marketplace, ASIN, keyword) of ``by_key`` that has a day with ads data."""
+    return {key: estimate(days) for key, days in grouped.items() if any(d.has_ads for d in days)}
