@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.impact.join import UNKNOWN_VARIANT, DayRow
+from monitor.impact.shares import calibrated_shares
 
 Verdict = Literal["worse", "better", "no_difference", "not_enough_data"]
 MAIN = "MAIN"
@@ -382,7 +383,8 @@ def _fit_rates(
         return None
     exposure = np.array([float((d.impressions if outcome == "clicks" else d.clicks) or 0) for d in days])
     y = np.array([float((d.clicks if outcome == "clicks" else d.orders) or 0) for d in days])
-    shares = np.array([[d.shares.get(v, 0.0) for v in shown] for d in days])
+    counts = np.array([[d.shares.get(v, 0.0) * d.sightings for v in shown] for d in days])
+    shares = calibrated_shares(counts)
     if ratios is not None:
         weighted = shares * np.array([ratios.get(v, 1.0) for v in shown])
         shares = weighted / np.maximum(weighted.sum(axis=1, keepdims=True), 1e-12)
@@ -397,9 +399,12 @@ def _fit_rates(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # perfect separation and similar: the interval shows it
         model = sm.GLM(y, x, family=sm.families.Poisson(), exposure=exposure)
-        result = model.fit(scale="X2")
-        if not result.scale >= 1.0:
-            result = model.fit(scale=1.0)
+        try:
+            result = model.fit(scale="X2")
+            if not result.scale >= 1.0:
+                result = model.fit(scale=1.0)
+        except (ValueError, np.linalg.LinAlgError):
+            return None
     params = np.asarray(result.params, dtype=np.float64)
     cov = np.asarray(result.cov_params(), dtype=np.float64)
     return _Fit(columns=tuple(shown), params=params, cov=cov, df_resid=float(result.df_resid))

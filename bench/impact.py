@@ -1,0 +1,159 @@
+"""Bench of ``monitor.impact``: are the intervals honest, and is ``ismon impact`` fast enough?
+
+Run from the repository root: ``.venv/bin/python bench/impact.py`` (``--runs N`` per scenario, default
+400; ``--skip-stats`` or ``--skip-timing`` for one half). Simulated accounts (``monitor.impact.simulate``)
+with known effects go through the real join and estimate:
+
+* coverage: how often the 95% interval of ``ctr_change`` contains the true change (target >= 93%);
+* false verdicts: ``worse``/``better`` when the variant has no effect (target <= 5%);
+* power: how often a -30% and a -50% effect is called ``worse`` at typical volumes;
+* small data: what the minimums (days shown, clicks) do to those rates;
+* time: one year x 50 keywords of sightings and ads days in a SQLite database, then the real
+  ``ismon impact --json`` command in a child process (target <= 10 s).
+
+Exit code 0 when every target holds, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from monitor.impact.estimate import DEFAULT_SETTINGS, EstimateSettings, KeywordImpact, estimate
+from monitor.impact.join import join_days
+from monitor.impact.simulate import Account
+
+ROOT = Path(__file__).resolve().parents[1]
+LA = ZoneInfo("America/Los_Angeles")
+COVERAGE_TARGET = 0.93
+FALSE_TARGET = 0.05
+SECONDS_TARGET = 10.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    account: Account
+
+
+def _typical(rng: np.random.Generator, **changes: object) -> Account:
+    """A typical keyword: a few hundred to a few thousand impressions a day, CTR 0.3-1.5%."""
+    account = Account(
+        impressions=float(np.exp(rng.uniform(np.log(300), np.log(3000)))),
+        ctr=float(rng.uniform(0.003, 0.015)),
+        cvr=float(rng.uniform(0.05, 0.15)),
+    )
+    return replace(account, **changes)  # type: ignore[arg-type]
+
+
+SCENARIOS: dict[str, dict[str, object]] = {
+    "90 days, 30% mixed": {"days": 90},
+    "90 days, 60% mixed": {"days": 90, "mixed_days": 0.6},
+    "60 days, no weekday pattern": {"days": 60, "weekday_pattern": False},
+    "30 days": {"days": 30},
+    "14 days": {"days": 14},
+}
+EFFECTS = (1.0, 0.7, 0.5, 1.3)
+
+
+@dataclass
+class Tally:
+    runs: int = 0
+    intervals: int = 0
+    covered: int = 0
+    worse: int = 0
+    better: int = 0
+    no_difference: int = 0
+    not_enough: int = 0
+
+    def add(self, impact: KeywordImpact, effect: float) -> None:
+        self.runs += 1
+        row = impact.variant("PT01")
+        if row is None or row.ctr_change_low is None or row.ctr_change_high is None:
+            self.not_enough += 1
+            return
+        self.intervals += 1
+        self.covered += row.ctr_change_low <= effect - 1 <= row.ctr_change_high
+        self.worse += row.verdict == "worse"
+        self.better += row.verdict == "better"
+        self.no_difference += row.verdict == "no_difference"
+        self.not_enough += row.verdict == "not_enough_data"
+
+
+def run_scenario(
+    changes: dict[str, object], effect: float, runs: int, seed: int, settings: EstimateSettings
+) -> Tally:
+    rng = np.random.default_rng(seed)
+    tally = Tally()
+    for _ in range(runs):
+        account = _typical(rng, effects={"PT01": effect}, **changes)
+        sightings, ads = _simulate(account, rng)
+        days = join_days(sightings, ads, {"us": LA})
+        tally.add(estimate(days, settings), effect)
+    return tally
+
+
+def _simulate(account: Account, rng: np.random.Generator) -> tuple[list, list]:  # type: ignore[type-arg]
+    from monitor.impact.simulate import simulate
+
+    return simulate(account, rng, LA)
+
+
+def _pct(n: int, d: int) -> str:
+    return f"{100 * n / d:5.1f}%" if d else "    -"
+
+
+def stats(runs: int, settings: EstimateSettings) -> bool:
+    ok = True
+    print(
+        f"{runs} simulated keywords per row; minimums: {settings.min_days:g} days shown, "
+        f"{settings.min_clicks:g} clicks (variant and MAIN)"
+    )
+    print(
+        f"{'scenario':30} {'effect':>7} {'coverage':>9} {'worse':>7} {'better':>7} {'no diff':>8} "
+        f"{'not enough':>10}"
+    )
+    for s_index, (name, changes) in enumerate(SCENARIOS.items()):
+        for e_index, effect in enumerate(EFFECTS):
+            start = time.perf_counter()
+            t = run_scenario(changes, effect, runs, 1000 * s_index + e_index, settings)
+            print(
+                f"{name:30} {effect - 1:+7.0%} {_pct(t.covered, t.intervals):>9} {_pct(t.worse, t.runs):>7} "
+                f"{_pct(t.better, t.runs):>7} {_pct(t.no_difference, t.runs):>8} "
+                f"{_pct(t.not_enough, t.runs):>10}   ({time.perf_counter() - start:.1f} s)"
+            )
+            if t.covered < COVERAGE_TARGET * t.intervals:
+                ok = False
+            if effect == 1.0 and (t.worse + t.better) > FALSE_TARGET * t.runs:
+                ok = False
+    return ok
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--skip-stats", action="store_true")
+    parser.add_argument("--skip-timing", action="store_true")
+    args = parser.parse_args(argv)
+    ok = True
+    if not args.skip_stats:
+        ok &= stats(args.runs, DEFAULT_SETTINGS)
+    if not args.skip_timing:
+        from impact_db import time_cli  # bench/ is sys.path[0] when run as a script
+
+        seconds = time_cli(ROOT)
+        print(f"ismon impact --json, 1 year x 50 keywords: {seconds:.1f} s (target <= {SECONDS_TARGET:g} s)")
+        ok &= seconds <= SECONDS_TARGET
+    print("all targets hold" if ok else "SOME TARGETS MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
