@@ -32,11 +32,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from monitor import paths
 from monitor.changes import (
     BLOCKED,
+    CTR_DROP,
     IMAGE_KINDS,
     LISTING_MAIN_CHANGED,
     MAIN_REPLACED,
     MAIN_RESTORED,
     NOT_SEEN,
+    OPTOUT_OVERDUE,
     PARSER_DRIFT,
     SYSTEM_KINDS,
     UNKNOWN,
@@ -59,6 +61,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 LABELS: dict[str, tuple[str, str]] = {
     # kind: (badge text, badge colour)
+    CTR_DROP: ("CTR drop", "#8a1538"),
+    OPTOUT_OVERDUE: ("Opt-out overdue", "#a04000"),
     MAIN_REPLACED: ("MAIN replaced", "#b12704"),
     UNKNOWN_IMAGE: ("Image not in gallery", "#c45500"),
     LISTING_MAIN_CHANGED: ("Listing MAIN changed", "#0066c0"),
@@ -124,6 +128,24 @@ class Share:
 
 
 @dataclass(frozen=True)
+class ImpactFacts:
+    """What the seller's ads data says about an event's keyword (``monitor/impact_alerts.py``)."""
+
+    keyword: str
+    first_day: str
+    last_day: str
+    days: int  # with both sightings and ads data
+    verdict: str
+    rows: tuple[dict[str, Any], ...]  # the tracking table, formatted (monitor.impact.text.variant_row)
+    focus: str | None = None  # the variant the event is about
+    sentence: str = ""  # its CTR change against MAIN with the interval and dates, for the opt-out text
+    before: tuple[float, int, int] | None = None  # CTR, clicks, impressions before a MAIN replacement
+    since: tuple[float, int, int] | None = None
+    before_period: str = ""
+    since_period: str = ""
+
+
+@dataclass(frozen=True)
 class AlertItem:
     """One event with everything an email shows about it."""
 
@@ -147,6 +169,8 @@ class AlertItem:
     screenshot: Picture | None = None
     shares: tuple[Share, ...] = field(default=())
     recent_days: int = 14
+    impact: ImpactFacts | None = None
+    chart: Picture | None = None  # the daily CTR chart over the shown variants (PNG)
 
 
 def clean_line(text: str) -> str:
@@ -175,6 +199,11 @@ def headline(event: EventLike) -> str:
         return f"{event.marketplace}: blocked by captcha pages"
     if event.kind == PARSER_DRIFT:
         return f"{event.marketplace}: pages not recognised (parser drift?)"
+    if event.kind == CTR_DROP:
+        return f"{event.variant or 'an image not in the gallery'} lowers the CTR for {kw}"
+    if event.kind == OPTOUT_OVERDUE:
+        scope = f" for {kw}" if event.keyword else ""
+        return f"opt-out not in effect{scope}: the ad still shows {event.variant or 'another image'}"
     return event.kind.replace("_", " ")
 
 
@@ -214,22 +243,31 @@ def _when(moment: datetime | None) -> str:
 
 def opt_out_request(items: Sequence[AlertItem]) -> str:
     """A ready-to-paste request to Seller Support naming the ASINs and keywords, or "" when none."""
-    concerned = [i for i in items if i.asin and i.kind in (*IMAGE_KINDS, LISTING_MAIN_CHANGED, NOT_SEEN)]
-    primary = [i for i in concerned if i.kind in (MAIN_REPLACED, UNKNOWN_IMAGE)] or concerned
+    concerned = [
+        i for i in items if i.asin and i.kind in (*IMAGE_KINDS, LISTING_MAIN_CHANGED, NOT_SEEN, CTR_DROP)
+    ]
+    primary = [i for i in concerned if i.kind in (MAIN_REPLACED, UNKNOWN_IMAGE, CTR_DROP)] or concerned
     if not primary:
         return ""
-    listed: dict[tuple[str, str], dict[str, str]] = {}
+    listed: dict[tuple[str, str], dict[str, list[str]]] = {}
     names: dict[tuple[str, str], str] = {}
     for item in primary:
         key = (item.marketplace, item.asin or "")
         names.setdefault(key, clean_line(item.product_name))
         keywords = listed.setdefault(key, {})
         if item.keyword:
-            seen = ""
-            if item.kind in (MAIN_REPLACED, UNKNOWN_IMAGE):
+            notes = keywords.setdefault(clean_line(item.keyword), [])
+            if item.kind in (MAIN_REPLACED, UNKNOWN_IMAGE) and not any(n.startswith(" (") for n in notes):
                 shown = item.variant or "an image not in the gallery"
-                seen = f" (the ad showed {shown} since {_when(item.first_seen_at or item.created_at)})"
-            keywords.setdefault(clean_line(item.keyword), seen)
+                notes.insert(
+                    0, f" (the ad showed {shown} since {_when(item.first_seen_at or item.created_at)})"
+                )
+            if item.impact is not None and item.impact.sentence:
+                # The sellers' advice: back the case with the CTR numbers, their interval and the dates.
+                line = f"\n      our ads data, {clean_line(item.impact.sentence)}"
+                if line not in notes:
+                    notes.append(line)
+    with_numbers = any("our ads data" in n for kws in listed.values() for ns in kws.values() for n in ns)
     lines = [
         "Subject: Request to opt out of automated image selection in Sponsored Products ads",
         "",
@@ -245,12 +283,39 @@ def opt_out_request(items: Sequence[AlertItem]) -> str:
     for (marketplace, asin), keywords in listed.items():
         name = names[(marketplace, asin)]
         lines.append(f"- {asin}{f' ({name})' if name else ''}, marketplace {marketplace}")
-        for keyword, seen in keywords.items():
-            lines.append(f'    search term "{keyword}"{seen}')
+        for keyword, notes in keywords.items():
+            lines.append(f'    search term "{keyword}"' + "".join(notes))
+    lines.append("")
+    if with_numbers:
+        lines.append(
+            "The click-through rates come from our own Sponsored Products reports, compared with the days "
+            "the same ads showed the MAIN image; the 95 % intervals include the ordinary day-to-day "
+            "variation."
+        )
     lines += [
-        "",
         "We observed this with our own monitoring of the search results and can send screenshots.",
         "Thank you for your help.",
+    ]
+    return "\n".join(lines)
+
+
+def opt_out_followup(items: Sequence[AlertItem]) -> str:
+    """A ready-to-paste follow-up for each overdue opt-out, to add to its Seller Support case."""
+    overdue = [i for i in items if i.kind == OPTOUT_OVERDUE and i.asin]
+    if not overdue:
+        return ""
+    lines = ["Hello Seller Support,", ""]
+    for item in overdue:
+        lines.append(clean_line(item.detail).replace(" Add this evidence to the Seller Support case.", ""))
+        if item.impact is not None and item.impact.sentence:
+            lines.append(
+                f"Our ads data for “{clean_line(item.impact.keyword)}”: {clean_line(item.impact.sentence)}."
+            )
+        lines.append("")
+    lines += [
+        "Please make sure the opt-out from automated ad image selection is applied to these ASINs. "
+        "A screenshot of the ad as shoppers saw it is attached.",
+        "Thank you.",
     ]
     return "\n".join(lines)
 
@@ -262,6 +327,26 @@ def _src(picture: Picture | None, embed: Embed) -> str:
         encoded = base64.b64encode(picture.data).decode("ascii")
         return f"data:image/{picture.subtype};base64,{encoded}"
     return f"cid:{picture.cid}"
+
+
+def _ratio(value: tuple[float, int, int] | None) -> str:
+    return (
+        "no ads data yet"
+        if value is None
+        else f"{100 * value[0]:.2f} % ({value[1]:,} clicks of {value[2]:,})"
+    )
+
+
+def _impact_view(item: AlertItem, embed: Embed) -> dict[str, Any] | None:
+    if item.impact is None:
+        return None
+    return {
+        "facts": item.impact,
+        "chart": _src(item.chart, embed) if item.chart is not None else "",
+        "chart_alt": f"Daily CTR for {item.impact.keyword} with the image shown",
+        "before": _ratio(item.impact.before) if item.impact.before_period else "",
+        "since": _ratio(item.impact.since) if item.impact.since_period else "",
+    }
 
 
 def _view(item: AlertItem, embed: Embed) -> dict[str, Any]:
@@ -309,7 +394,9 @@ def _view(item: AlertItem, embed: Embed) -> dict[str, Any]:
     if item.last_seen_at:
         facts.append(("Last seen", _when(item.last_seen_at)))
     facts.append(("Reported", _when(item.created_at)))
+    impact = _impact_view(item, embed)
     return {
+        "impact": impact,
         "item": item,
         "label": label,
         "colour": colour,
@@ -366,6 +453,7 @@ def _context(items: Sequence[AlertItem], subject: str, embed: Embed) -> dict[str
         "groups": _groups(ranked, embed),
         "summary": [_story(i) for i in ranked],
         "opt_out": opt_out_request(ranked),
+        "opt_out_followup": opt_out_followup(ranked),
         "recent_days": ranked[0].recent_days if ranked else 14,
     }
 
@@ -387,7 +475,7 @@ def pictures(items: Sequence[AlertItem]) -> list[Picture]:
     seen: set[str] = set()
     out: list[Picture] = []
     for item in order(items):
-        for picture in (item.main, item.shown, item.screenshot):
+        for picture in (item.main, item.shown, item.screenshot, item.chart):
             if picture is not None and picture.usable and picture.cid not in seen:
                 seen.add(picture.cid)
                 out.append(picture)
@@ -399,7 +487,8 @@ def fit(items: Sequence[AlertItem], budget: int = INLINE_BUDGET) -> list[AlertIt
     allowed: set[str] = set()
     used = 0
     ranked = order(items)
-    for picture in [p for i in ranked for p in (i.main, i.shown)] + [i.screenshot for i in ranked]:
+    first = [p for i in ranked for p in (i.main, i.shown, i.chart)]
+    for picture in first + [i.screenshot for i in ranked]:
         if picture is None or not picture.usable or picture.cid in allowed:
             continue
         size = len(picture.data or b"")
@@ -412,7 +501,10 @@ def fit(items: Sequence[AlertItem], budget: int = INLINE_BUDGET) -> list[AlertIt
             return picture
         return Picture(label=picture.label, note="Left out to keep this email small; `ismon report` has it.")
 
-    return [replace(i, main=keep(i.main), shown=keep(i.shown), screenshot=keep(i.screenshot)) for i in ranked]
+    return [
+        replace(i, main=keep(i.main), shown=keep(i.shown), screenshot=keep(i.screenshot), chart=keep(i.chart))
+        for i in ranked
+    ]
 
 
 def _filename(picture: Picture) -> str:

@@ -17,7 +17,7 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from monitor.alerts import build_message, message_bytes, render_html, subject_fo
 from monitor.config import Config, Email
 from monitor.errors import AuthenticationError, ConfigError, DeliveryError, MonitorError
 from monitor.files import BlobStore
+from monitor.impact_data import Zones
 from monitor.models import Event, Outbox
 from monitor.outbox import (
     FAILED,
@@ -210,12 +211,18 @@ def _pending_count(session: Session) -> int:
 
 
 def _render(
-    session: Session, row: Outbox, email: Email, blobs: BlobStore, now: datetime, recent_days: int
+    session: Session,
+    row: Outbox,
+    email: Email,
+    blobs: BlobStore,
+    now: datetime,
+    recent_days: int,
+    zones: Mapping[str, tzinfo] | None,
 ) -> None:
     events = events_of(session, row)
     if not events:
         raise MonitorError("the outbox row carries no events")
-    items = load_alert_items(session, events, blobs, recent_days=recent_days)
+    items = load_alert_items(session, events, blobs, recent_days=recent_days, zones=zones)
     msg = build_message(
         items, message_id=row.message_id, sender=email.sender, recipients=email.recipients, date=now
     )
@@ -263,12 +270,14 @@ def flush_outbox(
     *,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     recent_days: int = 14,
+    zones: Mapping[str, tzinfo] | None = None,
 ) -> FlushResult:
     """Send every due outbox row over one SMTP connection.
 
     Unreachable server: the rows stay pending with ``last_error`` and a backoff (``errors`` says why).
     Rejected login: ``AuthenticationError`` is raised and the rows stay pending, their attempts unspent.
-    ``recent_days`` is the window of "how often each variant was shown" (``config.alerts.recent_days``).
+    ``recent_days`` is the window of "how often each variant was shown" (``config.alerts.recent_days``);
+    ``zones`` the marketplaces' reporting time zones for the CTR an email shows (``Config.timezone``).
     """
     result = FlushResult()
     with Session(engine, expire_on_commit=False) as session:
@@ -281,7 +290,7 @@ def flush_outbox(
         for row in due:
             if row.message is None:
                 try:
-                    _render(session, row, email, blobs, now, recent_days)
+                    _render(session, row, email, blobs, now, recent_days, zones)
                 except Exception as exc:  # one unrenderable row must not hold back the others
                     log.exception("cannot render alert %s", row.message_id)
                     session.rollback()
@@ -366,7 +375,11 @@ def preview_latest(engine: Engine, config: Config, blobs: BlobStore, out: Path, 
         if row is None:
             raise MonitorError("no alerts yet: nothing to preview (sweeps make alerts when ads change)")
         items = load_alert_items(
-            session, events_of(session, row), blobs, recent_days=config.alerts.recent_days
+            session,
+            events_of(session, row),
+            blobs,
+            recent_days=config.alerts.recent_days,
+            zones=Zones(config.timezone),
         )
     html = render_html(items, subject=subject_for(items), embed="data")
     target = out / "ismon-alert-preview.html" if out.is_dir() else out
@@ -387,4 +400,5 @@ def flush_configured(engine: Engine, config: Config, env: Mapping[str, str], now
         BlobStore(config.data_dir),
         now,
         recent_days=config.alerts.recent_days,
+        zones=Zones(config.timezone),
     )

@@ -21,9 +21,9 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -55,6 +55,8 @@ from monitor.changes import (
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.files import BlobStore
+from monitor.impact_alerts import ctr_drop_candidates, default_zones, impact_facts
+from monitor.impact_data import Zones
 from monitor.models import (
     Event,
     GalleryImage,
@@ -398,6 +400,7 @@ def close_sweep_events(session: Session, sweep: SweepRun, config: Config, now: d
                     detected.append(found)
     overdue = overdue_optouts(session, now, timedelta(hours=config.alerts.optout_grace_hours))
     detected += [found for _row, found in overdue]
+    detected += ctr_drop_candidates(session, Zones(config.timezone))
     events = _store(session, detected, config, sweep.id, now)
     mark_told(overdue, events)
     for row in session.exec(
@@ -569,9 +572,19 @@ def _shares(session: Session, event: Event, since: datetime, until: datetime) ->
 
 
 def load_alert_items(
-    session: Session, events: Sequence[Event], blobs: BlobStore, *, recent_days: int = 14
+    session: Session,
+    events: Sequence[Event],
+    blobs: BlobStore,
+    *,
+    recent_days: int = 14,
+    zones: Mapping[str, tzinfo] | None = None,
 ) -> list[AlertItem]:
-    """Everything the email shows about ``events``: product, images, screenshot, recent variants."""
+    """Everything the email shows about ``events``: product, images, screenshot, recent variants, and
+    (``ctr_drop``, ``main_replaced``, ``optout_overdue`` with ads data) the keyword's CTR and its chart.
+
+    ``zones`` are the marketplaces' reporting time zones (``Config.timezone``; default: the usual ones).
+    """
+    zones = zones if zones is not None else default_zones()
     items: list[AlertItem] = []
     for event in events:
         product = _product(session, event.marketplace, event.asin)
@@ -648,6 +661,7 @@ def load_alert_items(
             last_seen = last
         if event.asin and event.keyword:
             shares = _shares(session, event, event.created_at - timedelta(days=recent_days), event.created_at)
+        impact, chart = impact_facts(session, event, zones, first_seen)
         items.append(
             AlertItem(
                 kind=event.kind,
@@ -670,6 +684,8 @@ def load_alert_items(
                 screenshot=screenshot,
                 shares=shares,
                 recent_days=recent_days,
+                impact=impact,
+                chart=chart,
             )
         )
     return items

@@ -23,8 +23,9 @@ from sqlmodel import Session
 
 from monitor.ads.keywords import normalise_keyword
 from monitor.impact.chart import CtrChart, ctr_chart
-from monitor.impact.estimate import KeywordImpact, VariantImpact
-from monitor.impact.join import UNKNOWN_VARIANT, DayRow
+from monitor.impact.estimate import KeywordImpact
+from monitor.impact.join import DayRow
+from monitor.impact.text import VERDICT_WORDS, change, colour_key, interval, label, variant_row
 from monitor.models import AdsDay
 from monitor.optouts import OptOutStatus, optout_states
 
@@ -46,33 +47,6 @@ ADS_COLUMNS = (
     "currency",
     "source",
 )
-VERDICT_WORDS = {
-    "worse": "worse",
-    "better": "better",
-    "no_difference": "no difference",
-    "not_enough_data": "not enough data",
-}
-
-
-def label(variant: str) -> str:
-    """How a variant is named to people: the join's UNKNOWN is an image not in the gallery."""
-    return "not in gallery" if variant == UNKNOWN_VARIANT else variant
-
-
-def colour_key(variant: str) -> str:
-    return "unknown" if variant == UNKNOWN_VARIANT else variant
-
-
-def pct(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{100 * value:.{digits}f} %"
-
-
-def change(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:+.0f} %".replace("-", "−")
-
-
-def interval(low: float | None, high: float | None, fmt: Callable[[float | None], str]) -> str:
-    return "" if low is None or high is None else f"[{fmt(low)} … {fmt(high)}]"
 
 
 @dataclass(slots=True)
@@ -89,27 +63,6 @@ class KeywordImpactView:
     @property
     def has_ads(self) -> bool:
         return any(d.has_ads for d in self.days)
-
-
-def _row(v: VariantImpact) -> dict[str, Any]:
-    return {
-        "variant": v.variant,
-        "label": label(v.variant),
-        "colour_key": colour_key(v.variant),
-        "share": f"{100 * v.share:.0f} %",
-        "days": f"{v.days:.1f}",
-        "impressions": f"{v.impressions:,}",
-        "clicks": f"{v.clicks:,}",
-        "ctr": pct(v.ctr),
-        "ctr_interval": interval(v.ctr_low, v.ctr_high, pct),
-        "orders": f"{v.orders:,}",
-        "cvr": pct(v.cvr, 1),
-        "cvr_interval": interval(v.cvr_low, v.cvr_high, lambda x: pct(x, 1)),
-        "change": "baseline" if v.variant == "MAIN" else change(v.ctr_change),
-        "change_interval": interval(v.ctr_change_low, v.ctr_change_high, change),
-        "verdict": v.verdict,
-        "verdict_words": VERDICT_WORDS.get(v.verdict, v.verdict),
-    }
 
 
 def _weekly(impact: KeywordImpact) -> str:
@@ -144,7 +97,7 @@ def headline(impact: KeywordImpact | None) -> tuple[str, str]:
 def keyword_view(days: list[DayRow], impact: KeywordImpact | None) -> KeywordImpactView:
     view = KeywordImpactView(days=days, impact=impact)
     if impact is not None:
-        view.rows = [_row(v) for v in impact.variants]
+        view.rows = [variant_row(v) for v in impact.variants]
         view.weekly = _weekly(impact)
     view.headline, view.verdict = headline(impact)
     return view
