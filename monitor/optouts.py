@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.ads.keywords import normalise_keyword
@@ -180,7 +181,11 @@ def overdue_optouts(
 
     Adds to ``session`` without committing. The caller stores the events and calls ``mark_told``.
     """
-    rows = session.exec(select(OptOutRequest).where(col(OptOutRequest.overdue_event_id).is_(None))).all()
+    rows = session.exec(
+        select(OptOutRequest).where(
+            sa.or_(col(OptOutRequest.overdue_event_id).is_(None), col(OptOutRequest.effective_at).is_(None))
+        )
+    ).all()
     found: list[tuple[OptOutRequest, Detected]] = []
     for row in rows:
         status = _status(session, row, now, grace)
@@ -188,7 +193,7 @@ def overdue_optouts(
             row.effective_at = status.effective_at
             session.add(row)
             log.info("opt-out %s for %s took effect after %.1f hours", row.id, row.asin, status.hours or 0)
-        if status.state != OVERDUE:
+        if status.state != OVERDUE or row.overdue_event_id is not None:
             continue
         evidence = status.verdict.still_other[0]
         found.append(
