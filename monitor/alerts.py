@@ -414,6 +414,7 @@ def _view(item: AlertItem, embed: Embed) -> dict[str, Any]:
 def _groups(items: Sequence[AlertItem], embed: Embed) -> list[dict[str, Any]]:
     """Events grouped by product (marketplace, ASIN); marketplace-wide events last."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
+    shown: set[tuple[str, str | None, str]] = set()  # a keyword's CTR table and chart, once per email
     for item in order(items):
         if item.asin and item.kind not in SYSTEM_KINDS:
             key = (item.marketplace, item.asin)
@@ -424,7 +425,12 @@ def _groups(items: Sequence[AlertItem], embed: Embed) -> list[dict[str, Any]]:
             title = f"Monitoring of {item.marketplace}"
             subtitle = "About the sweep itself, not one product"
         group = groups.setdefault(key, {"title": title, "subtitle": subtitle, "items": []})
-        group["items"].append(_view(item, embed))
+        view = _view(item, embed)
+        if view["impact"] is not None:
+            seen = (item.marketplace, item.asin, view["impact"]["facts"].keyword)
+            view["impact"]["repeat"] = seen in shown
+            shown.add(seen)
+        group["items"].append(view)
     return sorted(groups.values(), key=lambda g: g["subtitle"].startswith("About"))
 
 

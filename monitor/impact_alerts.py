@@ -26,7 +26,7 @@ from monitor.impact.chart import CtrChart, ctr_chart
 from monitor.impact.estimate import estimate
 from monitor.impact.events import Told, detect_ctr_drops, told_key
 from monitor.impact.join import DayRow
-from monitor.impact.text import ctr_change_sentence, label, variant_row
+from monitor.impact.text import ctr_change_sentence, label, tick, variant_row
 from monitor.impact_data import Scope, Zones, by_key, impacts, load_day_rows
 from monitor.models import AdsDay, Event, PageVisit, Sighting
 
@@ -167,7 +167,7 @@ def chart_png(chart: CtrChart, scale: int = 2) -> bytes:
     right = c.left + c.plot_width
     for y, value in c.y_ticks:
         draw.line((s(c.left), s(y), s(right), s(y)), fill=(200, 200, 204), width=1)
-        draw.text((s(c.left - 6), s(y)), f"{100 * value:.2g} %", fill=(107, 107, 112), font=font, anchor="rm")
+        draw.text((s(c.left - 6), s(y)), tick(value), fill=(107, 107, 112), font=font, anchor="rm")
     for x, day in c.x_ticks:
         draw.text(
             (s(x), s(c.top + c.plot_height + 10)),

@@ -25,7 +25,7 @@ from monitor.ads.keywords import normalise_keyword
 from monitor.impact.chart import CtrChart, ctr_chart
 from monitor.impact.estimate import KeywordImpact
 from monitor.impact.join import DayRow
-from monitor.impact.text import VERDICT_WORDS, change, colour_key, interval, label, variant_row
+from monitor.impact.text import VERDICT_WORDS, change, colour_key, interval, label, tick, variant_row
 from monitor.models import AdsDay
 from monitor.optouts import OptOutStatus, optout_states
 
@@ -137,7 +137,7 @@ def render_ctr_chart(chart: CtrChart, keyword: str, colour: Colour) -> Markup:
         out.append(
             f'<line x1="{c.left}" x2="{right}" y1="{y:.2f}" y2="{y:.2f}" stroke="#c8c8cc" '
             'stroke-width="0.6"/>'
-            f'<text x="{c.left - 6}" y="{y + 3:.2f}" text-anchor="end">{100 * value:.2g} %</text>'
+            f'<text x="{c.left - 6}" y="{y + 3:.2f}" text-anchor="end">{tick(value)}</text>'
         )
     label_y = c.top + c.plot_height + 16
     for x, day in c.x_ticks:

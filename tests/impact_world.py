@@ -42,7 +42,7 @@ def account(**changes: object) -> Account:
         "days": 59,
         "impressions": 1500.0,
         "ctr": 0.01,
-        "effects": {"PT01": 1.25, "PT03": 0.5},
+        "effects": {"PT01": 1.4, "PT03": 0.5},
         "days_without_sightings": 0.0,
     }
     base.update(changes)

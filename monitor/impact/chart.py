@@ -68,13 +68,13 @@ class CtrChart:
         return not self.bands and not self.lines
 
 
-def _nice_ceiling(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 2.5, 5 times a power of ten)."""
+def _nice_step(value: float) -> float:
+    """A round tick step at or above ``value`` (1, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten)."""
     if value <= 0:
-        return 0.01
+        return 0.0025
     power = 10.0 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value:
+    for step in (1, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * power >= value * (1 - 1e-9):
             return float(step * power)
     return float(10 * power)
 
@@ -98,7 +98,7 @@ def ctr_chart(
     ctrs = [
         (d.clicks or 0) / d.impressions for d in ordered if d.impressions is not None and d.impressions > 0
     ]
-    y_max = _nice_ceiling(max(ctrs, default=0.0) * 1.1)
+    y_max = 4 * _nice_step(max(ctrs, default=0.0) * 1.05 / 4)
     bottom_y = float(top + plot_h)
 
     def x_of(day: date) -> float:

@@ -35,6 +35,11 @@ def pct(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{100 * value:.{digits}f} %"
 
 
+def tick(value: float) -> str:
+    """An axis label of a rate: 0.6 %, 1.25 %, 2 %."""
+    return f"{100 * value:.2f}".rstrip("0").rstrip(".") + " %"
+
+
 def change(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:+.0f} %".replace("-", "−")
 
