@@ -4,18 +4,12 @@ Where it sits: after ``monitor.impact.join``. It takes the ``DayRow`` values of 
 keyword) — or of all keywords of an ASIN for the pooled line — and returns a ``KeywordImpact`` that the
 CLI, the report and the alerts show. Pure: numbers in, numbers out.
 
-The model (statsmodels GLM, quasi-Poisson with a log link):
-
-    log E[clicks_d] = log impressions_d + sum_v share_dv * b_v + weekday_d + keyword_d
-
-* ``share_dv`` is the fraction of day d's sightings that showed variant v: a day that showed MAIN and
-  PT02 half and half counts half for each, never as a majority vote. ``exp(b_v)`` is the CTR of a day
-  that showed only v; ``exp(b_v - b_MAIN) - 1`` is the relative CTR change against MAIN.
-* weekday (and, pooled, keyword) effects use sum-to-zero coding, so ``b_v`` is the average over them;
-  weekdays are modelled from ``weekday_min_days`` complete days on (fewer cannot carry seven levels).
-* the quasi-likelihood scale (Pearson chi2 / residual df, never below 1) widens every interval by the
-  day-to-day variation the data shows (about ±15% a day in real accounts), not only the binomial
-  noise of the clicks; intervals use Student's t with the residual degrees of freedom.
+The model (``monitor.impact.model``): each impression shows one image, so a day's expected clicks are
+its impressions times the share-weighted mixture of the variants' CTRs, times weekday (and, pooled,
+keyword) effects; the shares come from the day's sightings, calibrated for the noise of a few
+sightings a day (``monitor.impact.shares``); the intervals are widened by the day-to-day variation the
+data shows (quasi-likelihood scale). ``ctr_change`` is ``exp(b_v - b_MAIN) - 1`` with its interval
+from the log scale.
 
 CVR is the same model of orders on clicks, with each day's shares weighted by the variants' estimated
 CTR (the clicks of a mixed day came more from the variant that is clicked more).
@@ -28,7 +22,6 @@ were chosen with ``bench/impact.py`` (README: "Reading the impact table").
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -38,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from monitor.impact.join import UNKNOWN_VARIANT, DayRow
+from monitor.impact.model import RateFit, fit_rates, sum_to_zero
 from monitor.impact.shares import calibrated_shares
 
 Verdict = Literal["worse", "better", "no_difference", "not_enough_data"]
@@ -146,29 +140,6 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-@dataclass(frozen=True, slots=True)
-class _Fit:
-    """A fitted log-linear model: per variant the log rate and its covariance."""
-
-    columns: tuple[str, ...]
-    params: FloatArray
-    cov: FloatArray
-    df_resid: float
-
-    def interval(self, contrast: FloatArray, level: float) -> tuple[float, float, float]:
-        from scipy import stats
-
-        value = float(contrast @ self.params)
-        se = math.sqrt(max(float(contrast @ self.cov @ contrast), 0.0))
-        q = float(stats.t.ppf(0.5 + level / 2, max(self.df_resid, 1.0)))
-        return value, value - q * se, value + q * se
-
-    def unit(self, variant: str) -> FloatArray:
-        c = np.zeros(len(self.params))
-        c[self.columns.index(variant)] = 1.0
-        return c
-
-
 def estimate(days: Sequence[DayRow], settings: EstimateSettings = DEFAULT_SETTINGS) -> KeywordImpact:
     """The impact of one (marketplace, ASIN, keyword), or pooled over the keywords of one ASIN."""
     if not days:
@@ -180,9 +151,10 @@ def estimate(days: Sequence[DayRow], settings: EstimateSettings = DEFAULT_SETTIN
     shown = sorted({v for d in complete for v, s in d.shares.items() if s > 0})
     variant_days = {v: sum(d.shares.get(v, 0.0) for d in complete) for v in shown}
 
-    ctr_fit = _fit_rates(complete, shown, settings, "clicks", keywords) if shown else None
+    calibrated = _calibrated(complete, shown)
+    ctr_fit = _fit_rates(complete, calibrated, shown, settings, "clicks", keywords) if shown else None
     ratios = _ctr_ratios(ctr_fit, shown)
-    cvr_fit = _fit_rates(complete, shown, settings, "orders", keywords, ratios) if shown else None
+    cvr_fit = _fit_rates(complete, calibrated, shown, settings, "orders", keywords, ratios) if shown else None
 
     credited = _credited(complete, shown, ratios)
     main_ok = MAIN in shown and _enough(variant_days[MAIN], credited[MAIN][1], settings)
@@ -306,11 +278,11 @@ def _sales_per_click(days: Sequence[DayRow]) -> float:
     return sum(d.sales or 0.0 for d in days) / clicks if clicks else 0.0
 
 
-def _ctr_ratios(fit: _Fit | None, shown: Sequence[str]) -> dict[str, float]:
+def _ctr_ratios(fit: RateFit | None, shown: Sequence[str]) -> dict[str, float]:
     """Each variant's estimated CTR relative to the mean, to split a mixed day's clicks."""
     if fit is None:
         return dict.fromkeys(shown, 1.0)
-    logs = {v: float(fit.params[fit.columns.index(v)]) for v in shown}
+    logs = {v: fit.log_rate(v) for v in shown}
     top = max(logs.values())
     return {v: math.exp(max(value - top, -30.0)) for v, value in logs.items()}
 
@@ -333,7 +305,7 @@ def _credited(
 
 
 def _rate(
-    fit: _Fit | None, variant: str, settings: EstimateSettings
+    fit: RateFit | None, variant: str, settings: EstimateSettings
 ) -> tuple[float | None, float | None, float | None]:
     if fit is None or variant not in fit.columns:
         return None, None, None
@@ -342,7 +314,7 @@ def _rate(
 
 
 def _change(
-    fit: _Fit, variant: str, settings: EstimateSettings
+    fit: RateFit, variant: str, settings: EstimateSettings
 ) -> tuple[float | None, float | None, float | None]:
     value, low, high = fit.interval(fit.unit(variant) - fit.unit(MAIN), settings.level)
     return _expm1(value), _expm1(low), _expm1(high)
@@ -366,59 +338,36 @@ def _weekly_clicks(
     return out[0], out[1], out[2]
 
 
+def _calibrated(days: Sequence[DayRow], shown: Sequence[str]) -> FloatArray:
+    counts = np.array([[d.shares.get(v, 0.0) * d.sightings for v in shown] for d in days])
+    return calibrated_shares(counts.reshape(len(days), len(shown)))
+
+
 def _fit_rates(
     days: Sequence[DayRow],
+    calibrated: FloatArray,
     shown: Sequence[str],
     settings: EstimateSettings,
     outcome: Literal["clicks", "orders"],
     keywords: Sequence[str],
     ratios: dict[str, float] | None = None,
-) -> _Fit | None:
-    """Quasi-Poisson GLM of clicks on impressions (or orders on clicks) with the variant shares."""
-    import statsmodels.api as sm
-
+) -> RateFit | None:
+    """The rate model of clicks on impressions (or orders on clicks) with the variant shares."""
+    shares = calibrated
     if outcome == "orders":
+        keep = np.array([(d.clicks or 0) > 0 for d in days], dtype=bool)
         days = [d for d in days if (d.clicks or 0) > 0]
+        shares = calibrated[keep] if len(keep) else calibrated
     if len(days) < 2:
         return None
     exposure = np.array([float((d.impressions if outcome == "clicks" else d.clicks) or 0) for d in days])
     y = np.array([float((d.clicks if outcome == "clicks" else d.orders) or 0) for d in days])
-    counts = np.array([[d.shares.get(v, 0.0) * d.sightings for v in shown] for d in days])
-    shares = calibrated_shares(counts)
-    if ratios is not None:
+    if ratios is not None:  # the clicks of a mixed day came more from the variant clicked more
         weighted = shares * np.array([ratios.get(v, 1.0) for v in shown])
         shares = weighted / np.maximum(weighted.sum(axis=1, keepdims=True), 1e-12)
-    blocks = [shares]
+    blocks = [np.zeros((len(days), 0))]
     if len(days) >= settings.weekday_min_days:
-        blocks.append(_sum_to_zero([d.day.weekday() for d in days]))
+        blocks.append(sum_to_zero([d.day.weekday() for d in days]))
     if len(keywords) > 1:
-        blocks.append(_sum_to_zero([keywords.index(d.keyword) for d in days]))
-    x = np.column_stack(blocks)
-    if len(days) <= np.linalg.matrix_rank(x):
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # perfect separation and similar: the interval shows it
-        model = sm.GLM(y, x, family=sm.families.Poisson(), exposure=exposure)
-        try:
-            result = model.fit(scale="X2")
-            if not result.scale >= 1.0:
-                result = model.fit(scale=1.0)
-        except (ValueError, np.linalg.LinAlgError):
-            return None
-    params = np.asarray(result.params, dtype=np.float64)
-    cov = np.asarray(result.cov_params(), dtype=np.float64)
-    return _Fit(columns=tuple(shown), params=params, cov=cov, df_resid=float(result.df_resid))
-
-
-def _sum_to_zero(levels: Sequence[int]) -> FloatArray:
-    """Deviation coding: one column per level but the first, -1 on the first level's rows."""
-    present = sorted(set(levels))
-    if len(present) < 2:
-        return np.zeros((len(levels), 0))
-    columns = np.zeros((len(levels), len(present) - 1))
-    for row, level in enumerate(levels):
-        if level == present[0]:
-            columns[row, :] = -1.0
-        else:
-            columns[row, present.index(level) - 1] = 1.0
-    return columns
+        blocks.append(sum_to_zero([keywords.index(d.keyword) for d in days]))
+    return fit_rates(y, exposure, shares, np.column_stack(blocks), shown)

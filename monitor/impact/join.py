@@ -162,6 +162,19 @@ def join_days(
     return rows
 
 
+def _check(fact: AdsFact) -> None:
+    """Refuse numbers no ads report can hold: they would turn into confident nonsense."""
+    problem = ""
+    if min(fact.impressions, fact.clicks, fact.orders, fact.sales, fact.cost) < 0:
+        problem = "negative numbers"
+    elif fact.clicks > fact.impressions:
+        problem = f"more clicks than impressions ({fact.clicks} > {fact.impressions})"
+    if problem:
+        raise UsageError(
+            f"ads day {fact.day.isoformat()} {fact.marketplace} {fact.asin} {fact.keyword!r}: {problem}"
+        )
+
+
 def _ads_by_day(
     ads: Iterable[AdsFact], keys: set[_Key]
 ) -> dict[tuple[_Key, date], tuple[int, int, int, float, float]]:
@@ -173,6 +186,7 @@ def _ads_by_day(
         key = (fact.marketplace, fact.asin, normalise_keyword(fact.keyword))
         if key not in keys:
             continue
+        _check(fact)
         sums = by_report[fact.report].setdefault((key, fact.day), [0, 0, 0, 0.0, 0.0])
         sums[0] += fact.impressions
         sums[1] += fact.clicks

@@ -19,7 +19,7 @@ FloatArray = npt.NDArray[np.float64]
 _GRID = np.linspace(0.0, 1.0, 21)
 
 
-def calibrated_shares(counts: FloatArray, iterations: int = 200) -> FloatArray:
+def calibrated_shares(counts: FloatArray, iterations: int = 100) -> FloatArray:
     """Rows of sighting counts per variant (days x variants) -> expected true shares (rows sum to 1)."""
     from scipy import stats
 
@@ -29,18 +29,22 @@ def calibrated_shares(counts: FloatArray, iterations: int = 200) -> FloatArray:
     if not seen.any():
         return out
     for j in range(counts.shape[1]):
-        likelihood = stats.binom.pmf(counts[seen, j][:, None], totals[seen][:, None], _GRID[None, :])
-        weights = np.full(len(_GRID), 1.0 / len(_GRID))
+        # Days with the same (count, total) share a posterior: EM runs on the distinct pairs only.
+        pairs, inverse, weight = np.unique(
+            np.column_stack([counts[seen, j], totals[seen]]), axis=0, return_inverse=True, return_counts=True
+        )
+        likelihood = stats.binom.pmf(pairs[:, :1], pairs[:, 1:], _GRID[None, :])
+        mixing = np.full(len(_GRID), 1.0 / len(_GRID))
         posterior = likelihood
         for _ in range(iterations):
-            posterior = likelihood * weights
+            posterior = likelihood * mixing
             posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), 1e-300)
-            updated = posterior.mean(axis=0)
-            if np.abs(updated - weights).max() < 1e-7:
-                weights = updated
+            updated = weight @ posterior / weight.sum()
+            converged = np.abs(updated - mixing).max() < 1e-5
+            mixing = updated
+            if converged:
                 break
-            weights = updated
-        out[seen, j] = posterior @ _GRID
+        out[seen, j] = (posterior @ _GRID)[inverse.ravel()]
     sums = out.sum(axis=1, keepdims=True)
     np.divide(out, sums, out=out, where=sums > 0)
     return out
