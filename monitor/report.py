@@ -40,6 +40,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.config import Config
+from monitor.errors import UsageError
 from monitor.files import BlobStore, Kind
 from monitor.history import (
     HISTORY_COLUMNS,
@@ -780,11 +781,16 @@ def build_report(
                     for g in sorted(current, key=lambda g: g.slot)
                 ]
         lap(f"{images.count} images copied")
-        _add_impact(conn, engine, config, products, now)
+        impact_problem = _add_impact(conn, engine, config, products, now)
         lap("impact")
 
         ordered = _ordered(products, config)
-        common = {"generated_at": now, "recent_days": recent_days, "total": total}
+        common = {
+            "generated_at": now,
+            "recent_days": recent_days,
+            "total": total,
+            "impact_problem": impact_problem,
+        }
         index = out_dir / "index.html"
         _write_atomic(index, [env.get_template("index.html").render(products=ordered, **common)])
         pages = []
@@ -862,11 +868,18 @@ def _add_impact(
     config: Config,
     products: dict[tuple[str, str], ProductView],
     now: datetime,
-) -> None:
-    """Each keyword's impact view (CTR chart, tracking table) and the opt-out marks of its timeline."""
+) -> str:
+    """Each keyword's impact view (CTR chart, tracking table) and the opt-out marks of its timeline;
+    returns a problem to show, or ""."""
     from monitor.impact_data import Zones, by_key, impacts, key_of, load_day_rows
 
-    grouped = by_key(load_day_rows(conn, Zones(config.timezone)))
+    problem = ""
+    try:
+        grouped = by_key(load_day_rows(conn, Zones(config.timezone)))
+    except UsageError as exc:  # a stored ads day no report can hold: say so, show the rest
+        log.error("report: no impact sections: %s", exc)
+        grouped = {}
+        problem = f"The impact sections are left out: {exc}"
     views = views_for(grouped, impacts(grouped))
     marks = optout_marks(engine, now, config.alerts.optout_grace_hours)
     for product in products.values():
@@ -876,3 +889,4 @@ def _add_impact(
             added = timeline_items(statuses, kw.text)
             if added:
                 kw.changes = sorted([*kw.changes, *added], key=lambda e: e["at"], reverse=True)
+    return problem

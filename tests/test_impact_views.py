@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.alerts import render_html, subject_for
 from monitor.files import BlobStore
 from monitor.mailer import flush_outbox
-from monitor.models import Event, Outbox
+from monitor.models import AdsDay, Event, Outbox
 from monitor.optouts import record_optouts
 from monitor.outbox import events_of, load_alert_items
 from monitor.report import build_report
@@ -180,3 +180,19 @@ def test_report_impact_section_in_chromium(seller: World, browser: Any, tmp_path
     finally:
         page.close()
     assert requests and all(url.startswith("file://") for url in requests)
+
+
+def test_hostile_ads_day_is_refused_by_name_and_never_ends_a_sweep(seller: World, tmp_path: Path) -> None:
+    with Session(seller.engine) as session:
+        day = session.exec(select(AdsDay).order_by(col(AdsDay.day).desc())).first()
+        assert day is not None
+        day.clicks, day.impressions = 900, 40  # more clicks than impressions: no report holds this
+        session.add(day)
+        session.commit()
+        when = day.day.isoformat()
+    fired = seller.sweep(Page(ads=[Ad("PT03")]))  # the sweep closes; nothing is concluded from it
+    assert "ctr_drop" not in [f.kind for f in fired]
+    summary = build_report(seller.engine, seller.config, seller.blobs, tmp_path / "site", seller.now)
+    index = summary.index.read_text(encoding="utf-8")
+    assert "The impact sections are left out" in index
+    assert f"ads day {when} us {ASIN} &#39;{KW}&#39;: more clicks than impressions (900 &gt; 40)" in index
