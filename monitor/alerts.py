@@ -5,7 +5,8 @@ with their product, gallery MAIN, ad image, screenshot and recent history into `
 this module renders them with the Jinja2 templates in ``templates/email/`` (autoescaped), inlines the
 CSS with css_inline (mail clients drop ``<style>``) and builds a multipart/alternative message whose
 HTML part is multipart/related with the images attached by Content-ID. ``monitor/mailer.py`` stores
-the bytes on the outbox row and sends them.
+the bytes on the outbox row and sends them. The values it renders are in ``monitor/alert_items.py``,
+the Seller Support texts in ``monitor/support_text.py``.
 
 The same HTML can embed its images as ``data:`` URIs instead, for a preview file opened in a browser
 where ``cid:`` links cannot resolve.
@@ -14,11 +15,10 @@ where ``cid:`` links cannot resolve.
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -30,10 +30,11 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitor import paths
+from monitor.alert_items import AlertItem, ImpactFacts, Picture, Share, clean_line
+from monitor.alert_items import when as _when
 from monitor.changes import (
     BLOCKED,
     CTR_DROP,
-    IMAGE_KINDS,
     LISTING_MAIN_CHANGED,
     MAIN_REPLACED,
     MAIN_RESTORED,
@@ -45,7 +46,23 @@ from monitor.changes import (
     UNKNOWN_IMAGE,
     sort_key,
 )
-from monitor.files import sniff_extension
+from monitor.support_text import opt_out_followup, opt_out_request
+
+__all__ = [
+    "AlertItem",
+    "ImpactFacts",
+    "Picture",
+    "Share",
+    "build_message",
+    "clean_line",
+    "fit",
+    "message_bytes",
+    "opt_out_followup",
+    "opt_out_request",
+    "render_html",
+    "render_text",
+    "subject_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +73,6 @@ INLINE_BUDGET = 7_000_000
 
 Embed = Literal["cid", "data"]
 
-_IMAGE_SUBTYPES = {"jpg": "jpeg", "png": "png", "gif": "gif", "webp": "webp", "avif": "avif"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 LABELS: dict[str, tuple[str, str]] = {
     # kind: (badge text, badge colour)
@@ -86,96 +101,6 @@ class EventLike(Protocol):
     def keyword(self) -> str | None: ...
     @property
     def variant(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class Picture:
-    """An image for the email, or the note that says why it is missing."""
-
-    label: str
-    data: bytes | None = None
-    note: str = ""
-
-    @property
-    def subtype(self) -> str | None:
-        return _IMAGE_SUBTYPES.get(sniff_extension(self.data)) if self.data else None
-
-    @property
-    def usable(self) -> bool:
-        return self.subtype is not None
-
-    @property
-    def cid(self) -> str:
-        digest = hashlib.sha256(self.data or b"").hexdigest()[:24]
-        return f"img-{digest}@ismon"
-
-    @property
-    def missing_note(self) -> str:
-        if self.usable:
-            return ""
-        if self.data:
-            return self.note or "The stored file is not an image a mail client can show."
-        return self.note or "No image was kept for this."
-
-
-@dataclass(frozen=True)
-class Share:
-    """How often one state was shown for a keyword in the recent window."""
-
-    state: str  # a variant, "unknown" or "ambiguous"
-    count: int
-    percent: int
-
-
-@dataclass(frozen=True)
-class ImpactFacts:
-    """What the seller's ads data says about an event's keyword (``monitor/impact_alerts.py``)."""
-
-    keyword: str
-    first_day: str
-    last_day: str
-    days: int  # with both sightings and ads data
-    verdict: str
-    rows: tuple[dict[str, Any], ...]  # the tracking table, formatted (monitor.impact.text.variant_row)
-    focus: str | None = None  # the variant the event is about
-    sentence: str = ""  # its CTR change against MAIN with the interval and dates, for the opt-out text
-    before: tuple[float, int, int] | None = None  # CTR, clicks, impressions before a MAIN replacement
-    since: tuple[float, int, int] | None = None
-    before_period: str = ""
-    since_period: str = ""
-
-
-@dataclass(frozen=True)
-class AlertItem:
-    """One event with everything an email shows about it."""
-
-    kind: str
-    created_at: datetime
-    marketplace: str
-    asin: str | None = None
-    product_name: str = ""
-    keyword: str | None = None
-    unit: str | None = None
-    placement: str | None = None
-    position: int | None = None
-    page: int | None = None
-    variant: str | None = None
-    previous_variant: str | None = None
-    detail: str = ""
-    first_seen_at: datetime | None = None
-    last_seen_at: datetime | None = None
-    main: Picture | None = None
-    shown: Picture | None = None
-    screenshot: Picture | None = None
-    shares: tuple[Share, ...] = field(default=())
-    recent_days: int = 14
-    impact: ImpactFacts | None = None
-    chart: Picture | None = None  # the daily CTR chart over the shown variants (PNG)
-
-
-def clean_line(text: str) -> str:
-    """One line of text safe for a header: no control characters, no line breaks, single spaces."""
-    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def _quoted(keyword: str | None) -> str:
@@ -235,89 +160,6 @@ def subject_for(events: Sequence[EventLike]) -> str:
         more = len(events) - 1
         text = f"[ismon] {len(events)} changes: {_story(first)} and {more} more"
     return _truncate(clean_line(text))
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
-
-
-def opt_out_request(items: Sequence[AlertItem]) -> str:
-    """A ready-to-paste request to Seller Support naming the ASINs and keywords, or "" when none."""
-    concerned = [
-        i for i in items if i.asin and i.kind in (*IMAGE_KINDS, LISTING_MAIN_CHANGED, NOT_SEEN, CTR_DROP)
-    ]
-    primary = [i for i in concerned if i.kind in (MAIN_REPLACED, UNKNOWN_IMAGE, CTR_DROP)] or concerned
-    if not primary:
-        return ""
-    listed: dict[tuple[str, str], dict[str, list[str]]] = {}
-    names: dict[tuple[str, str], str] = {}
-    for item in primary:
-        key = (item.marketplace, item.asin or "")
-        names.setdefault(key, clean_line(item.product_name))
-        keywords = listed.setdefault(key, {})
-        if item.keyword:
-            notes = keywords.setdefault(clean_line(item.keyword), [])
-            if item.kind in (MAIN_REPLACED, UNKNOWN_IMAGE) and not any(n.startswith(" (") for n in notes):
-                shown = item.variant or "an image not in the gallery"
-                notes.insert(
-                    0, f" (the ad showed {shown} since {_when(item.first_seen_at or item.created_at)})"
-                )
-            if item.impact is not None and item.impact.sentence:
-                # The sellers' advice: back the case with the CTR numbers, their interval and the dates.
-                line = f"\n      our ads data, {clean_line(item.impact.sentence)}"
-                if line not in notes:
-                    notes.append(line)
-    with_numbers = any("our ads data" in n for kws in listed.values() for ns in kws.values() for n in ns)
-    lines = [
-        "Subject: Request to opt out of automated image selection in Sponsored Products ads",
-        "",
-        "Hello Seller Support,",
-        "",
-        # One line per paragraph: the support form and the <pre> wrap it; hard breaks would not fit either.
-        "Our Sponsored Products ads are displaying gallery images other than the MAIN image of our "
-        "listings. We did not choose these images, and they change the click-through rate of our campaigns "
-        "in ways we cannot control. Please opt the following ASINs out of automated ad image selection, so "
-        "that their ads always show the listing's MAIN image:",
-        "",
-    ]
-    for (marketplace, asin), keywords in listed.items():
-        name = names[(marketplace, asin)]
-        lines.append(f"- {asin}{f' ({name})' if name else ''}, marketplace {marketplace}")
-        for keyword, notes in keywords.items():
-            lines.append(f'    search term "{keyword}"' + "".join(notes))
-    lines.append("")
-    if with_numbers:
-        lines.append(
-            "The click-through rates come from our own Sponsored Products reports, compared with the days "
-            "the same ads showed the MAIN image; the 95 % intervals include the ordinary day-to-day "
-            "variation."
-        )
-    lines += [
-        "We observed this with our own monitoring of the search results and can send screenshots.",
-        "Thank you for your help.",
-    ]
-    return "\n".join(lines)
-
-
-def opt_out_followup(items: Sequence[AlertItem]) -> str:
-    """A ready-to-paste follow-up for each overdue opt-out, to add to its Seller Support case."""
-    overdue = [i for i in items if i.kind == OPTOUT_OVERDUE and i.asin]
-    if not overdue:
-        return ""
-    lines = ["Hello Seller Support,", ""]
-    for item in overdue:
-        lines.append(clean_line(item.detail).replace(" Add this evidence to the Seller Support case.", ""))
-        if item.impact is not None and item.impact.sentence:
-            lines.append(
-                f"Our ads data for “{clean_line(item.impact.keyword)}”: {clean_line(item.impact.sentence)}."
-            )
-        lines.append("")
-    lines += [
-        "Please make sure the opt-out from automated ad image selection is applied to these ASINs. "
-        "A screenshot of the ad as shoppers saw it is attached.",
-        "Thank you.",
-    ]
-    return "\n".join(lines)
 
 
 def _src(picture: Picture | None, embed: Embed) -> str:

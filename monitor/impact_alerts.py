@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
 
-from monitor.alerts import ImpactFacts, Picture
+from monitor.alert_items import ImpactFacts, Picture
 from monitor.changes import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
 from monitor.config import MARKETPLACE_TIMEZONES
 from monitor.errors import UsageError
