@@ -43,8 +43,8 @@ def optout(
     Example: ismon optout B0CXXXXXXX --keyword "camping chair" --case 1234567890 --at 2026-12-01T09:00Z
 
     ismon then checks later sweeps: the request is `effective` once the ads of those ASINs (those
-    keywords, or all) show MAIN again, `overdue` when they still show other images
-    [alerts] optout_grace_hours after the request (an `optout_overdue` alert is sent once), else `pending`.
+    keywords, or all) show MAIN again, `overdue` when they still show other images optout_grace_hours
+    (alerts section) after the request (an `optout_overdue` alert is sent once), else `pending`.
     """
     from sqlmodel import Session
 
