@@ -22,7 +22,7 @@ from monitor.errors import MonitorError
 __all__ = ["app", "main"]
 
 # Registration order is the order of `ismon --help`: setting up, looking, reading, alerting, tools.
-COMMAND_MODULES = ("setup", "sweeps", "reading", "alerts", "optout", "offline")
+COMMAND_MODULES = ("setup", "sweeps", "reading", "impact", "alerts", "optout", "offline")
 for _name in COMMAND_MODULES:
     import_module(f"monitor.cli.{_name}")
 

@@ -171,7 +171,7 @@ def estimate(days: Sequence[DayRow], settings: EstimateSettings = DEFAULT_SETTIN
         weekly: tuple[float | None, float | None, float | None] = (None, None, None)
         if variant == MAIN:
             verdict = "no_difference" if main_ok else "not_enough_data"
-        elif variant in shown and MAIN in shown and ctr_fit is not None:
+        elif ctr_fit is not None and variant in ctr_fit.columns and MAIN in ctr_fit.columns:
             change = _change(ctr_fit, variant, settings)
             if main_ok and enough:
                 verdict = _verdict(change, settings.margin)
@@ -282,9 +282,9 @@ def _ctr_ratios(fit: RateFit | None, shown: Sequence[str]) -> dict[str, float]:
     """Each variant's estimated CTR relative to the mean, to split a mixed day's clicks."""
     if fit is None:
         return dict.fromkeys(shown, 1.0)
-    logs = {v: fit.log_rate(v) for v in shown}
+    logs = {v: fit.log_rate(v) for v in shown if v in fit.columns}
     top = max(logs.values())
-    return {v: math.exp(max(value - top, -30.0)) for v, value in logs.items()}
+    return {v: math.exp(max(logs[v] - top, -30.0)) if v in logs else 1.0 for v in shown}
 
 
 def _credited(
@@ -310,7 +310,8 @@ def _rate(
     if fit is None or variant not in fit.columns:
         return None, None, None
     value, low, high = fit.interval(fit.unit(variant), settings.level)
-    return _exp(value), _exp(low), _exp(high)
+    rate, upper = _exp(value), _exp(high)
+    return rate, _exp(low), 1.0 if upper is None or upper > 1.0 else upper  # a rate is at most 100%
 
 
 def _change(
@@ -352,22 +353,32 @@ def _fit_rates(
     keywords: Sequence[str],
     ratios: dict[str, float] | None = None,
 ) -> RateFit | None:
-    """The rate model of clicks on impressions (or orders on clicks) with the variant shares."""
-    shares = calibrated
-    if outcome == "orders":
-        keep = np.array([(d.clicks or 0) > 0 for d in days], dtype=bool)
-        days = [d for d in days if (d.clicks or 0) > 0]
-        shares = calibrated[keep] if len(keep) else calibrated
-    if len(days) < 2:
-        return None
+    """The rate model of clicks on impressions (or orders on clicks) with the variant shares.
+
+    Left out of the fit (their rows say "not enough data"): a variant shown on less than one day or
+    never clicked (ordered), with the days it was seen on; then the days of a keyword without clicks
+    (orders), which say nothing about the variants' ratios.
+    """
     exposure = np.array([float((d.impressions if outcome == "clicks" else d.clicks) or 0) for d in days])
     y = np.array([float((d.clicks if outcome == "clicks" else d.orders) or 0) for d in days])
+    raw = np.array([[d.shares.get(v, 0.0) for v in shown] for d in days]).reshape(len(days), len(shown))
+    fitted = [j for j, _v in enumerate(shown) if raw[:, j].sum() >= 1.0 and raw[:, j] @ y > 0]
+    rare = [j for j in range(len(shown)) if j not in fitted]
+    keep = (exposure > 0) & (raw[:, rare].sum(axis=1) == 0)
+    active = {d.keyword for d, events, k in zip(days, y, keep, strict=True) if events > 0 and k}
+    keep &= np.array([d.keyword in active for d in days], dtype=bool)
+    if not fitted or keep.sum() < 2:
+        return None
+    columns = [shown[j] for j in fitted]
+    shares = calibrated[np.ix_(keep, fitted)]
     if ratios is not None:  # the clicks of a mixed day came more from the variant clicked more
-        weighted = shares * np.array([ratios.get(v, 1.0) for v in shown])
-        shares = weighted / np.maximum(weighted.sum(axis=1, keepdims=True), 1e-12)
+        shares = shares * np.array([ratios.get(v, 1.0) for v in columns])
+    shares = shares / np.maximum(shares.sum(axis=1, keepdims=True), 1e-12)
+    days = [d for d, k in zip(days, keep, strict=True) if k]
+    exposure, y = exposure[keep], y[keep]
     blocks = [np.zeros((len(days), 0))]
     if len(days) >= settings.weekday_min_days:
-        blocks.append(sum_to_zero([d.day.weekday() for d in days]))
-    if len(keywords) > 1:
-        blocks.append(sum_to_zero([keywords.index(d.keyword) for d in days]))
-    return fit_rates(y, exposure, shares, np.column_stack(blocks), shown)
+        blocks.append(sum_to_zero([d.day.weekday() for d in days], exposure))
+    if len(active) > 1:
+        blocks.append(sum_to_zero([keywords.index(d.keyword) for d in days], exposure))
+    return fit_rates(y, exposure, shares, np.column_stack(blocks), columns)

@@ -57,17 +57,28 @@ class RateFit:
         return float(self.params[self.columns.index(variant)])
 
 
-def sum_to_zero(levels: Sequence[int]) -> FloatArray:
-    """Deviation coding: one column per level but the first, -1 on the first level's rows."""
+def sum_to_zero(levels: Sequence[int], weights: FloatArray) -> FloatArray:
+    """Effects of ``levels`` that sum to zero weighted by ``weights`` (the exposure of each row).
+
+    The variant rates are then those of the exposure-weighted average level (weekday, keyword), and a
+    small keyword's uncertain effect hardly moves them. The level with the most exposure is the one
+    whose effect follows from the others.
+    """
     present = sorted(set(levels))
     if len(present) < 2:
         return np.zeros((len(levels), 0))
-    columns = np.zeros((len(levels), len(present) - 1))
+    total = {level: 0.0 for level in present}
+    for level, weight in zip(levels, weights, strict=True):
+        total[level] += float(weight)
+    base = max(present, key=lambda level: total[level])
+    others = [level for level in present if level != base]
+    columns = np.zeros((len(levels), len(others)))
+    ratio = np.array([total[level] / max(total[base], 1e-12) for level in others])
     for row, level in enumerate(levels):
-        if level == present[0]:
-            columns[row, :] = -1.0
+        if level == base:
+            columns[row, :] = -ratio
         else:
-            columns[row, present.index(level) - 1] = 1.0
+            columns[row, others.index(level)] = 1.0
     return columns
 
 
@@ -81,8 +92,10 @@ def fit_rates(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # separation, a variant never clicked: its interval shows it
         try:
-            start = _log_linear(events, exposure, x)
+            start, start_cov = _log_linear(events, exposure, x)
             params, cov = _mixture(events, exposure, shares, nuisance, start)
+            if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
+                params, cov = start, start_cov  # the log-linear model: the same on single-variant days
         except (ValueError, np.linalg.LinAlgError, OverflowError):
             return None
     if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
@@ -93,11 +106,11 @@ def fit_rates(
     return RateFit(tuple(columns), params, cov * max(scale, 1.0), df_resid)
 
 
-def _log_linear(events: FloatArray, exposure: FloatArray, x: FloatArray) -> FloatArray:
+def _log_linear(events: FloatArray, exposure: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
     import statsmodels.api as sm
 
     result = sm.GLM(events, x, family=sm.families.Poisson(), exposure=exposure).fit()
-    return np.asarray(result.params, dtype=np.float64)
+    return np.asarray(result.params, dtype=np.float64), np.asarray(result.cov_params(), dtype=np.float64)
 
 
 def _mean(params: FloatArray, exposure: FloatArray, shares: FloatArray, nuisance: FloatArray) -> FloatArray:
@@ -135,6 +148,8 @@ def _mixture(
     x = np.column_stack([shares, nuisance])
     model: Any = GenericLikelihoodModel(events, x, loglike=loglike, score=score, hessian=hessian)
     result = model.fit(start_params=start, method="newton", maxiter=100, disp=0)
+    if not result.mle_retvals.get("converged", False):
+        return np.full_like(start, np.nan), np.full((len(start), len(start)), np.nan)
     return np.asarray(result.params, dtype=np.float64), np.asarray(result.cov_params(), dtype=np.float64)
 
 
