@@ -111,6 +111,75 @@ def check_smtp(config: Config, env: Mapping[str, str]) -> CheckResult:
     )
 
 
+def check_ads(config: Config, env: Mapping[str, str], now: datetime) -> list[CheckResult]:
+    """The Amazon Ads API setup: credentials present, token refresh, last pull, days covered."""
+    import httpx
+
+    from monitor.ads import jobs
+    from monitor.ads.api import AdsClient, credentials_from_env
+    from monitor.db import open_database
+
+    results: list[CheckResult] = []
+    ads = config.ads
+    profiles = {k: m.ads_profile_id for k, m in config.marketplaces.items() if m.ads_profile_id}
+    if ads is None or not profiles:
+        why = "no [ads] section" if ads is None else "no marketplace has an ads_profile_id"
+        results.append(("ads api", True, f"{why}: ads data only from console files (`ismon ads import`)"))
+    else:
+        where = str(config.path or "config")
+        try:
+            credentials = credentials_from_env(
+                ads.client_id, ads.client_secret_env, ads.refresh_token_env, env, where
+            )
+        except MonitorError as exc:
+            results.append(("ads credentials", False, str(exc)))
+        else:
+            results.append(
+                (
+                    "ads credentials",
+                    True,
+                    f"client id {ads.client_id}, secret from ${ads.client_secret_env}, refresh token from "
+                    f"${ads.refresh_token_env}; profiles "
+                    + ", ".join(f"{k} {p}" for k, p in sorted(profiles.items())),
+                )
+            )
+            try:
+                with httpx.Client(timeout=30) as http:
+                    client = AdsClient(
+                        http,
+                        api_url=ads.api_base,
+                        token_url=ads.token_endpoint,
+                        credentials=credentials,
+                        clock=lambda: now,
+                    )
+                    client.refresh()
+                results.append(("ads token", True, f"{ads.token_endpoint} issued an access token"))
+            except MonitorError as exc:
+                results.append(("ads token", False, str(exc)))
+    try:
+        engine = open_database(config.database_url)
+    except MonitorError:
+        return results  # the database line already says why
+    with Session(engine) as session:
+        last = jobs.last_pull(session)
+        covered = jobs.coverage(session)
+    engine.dispose()
+    if last is not None:
+        results.append(
+            (
+                "ads last pull",
+                last.status == "stored",
+                f"{last.updated_at:%Y-%m-%d %H:%M} UTC: {last.marketplace} {last.start_day}..{last.end_day} "
+                f"{last.status}" + (f" ({last.error})" if last.error else ""),
+            )
+        )
+    elif ads is not None and profiles:
+        results.append(("ads last pull", True, "none yet (`ismon ads pull`)"))
+    for c in covered:
+        results.append(("ads days", True, f"{c.marketplace}: {c.days} days stored, {c.first}..{c.last}"))
+    return results
+
+
 def run_checks(config: Config, env: Mapping[str, str], now: datetime) -> list[CheckResult]:
     results: list[CheckResult] = [
         (
@@ -124,4 +193,5 @@ def run_checks(config: Config, env: Mapping[str, str], now: datetime) -> list[Ch
     results.extend(check_database(config, now))
     results.append(check_browser(config))
     results.append(check_smtp(config, env))
+    results.extend(check_ads(config, env, now))
     return results

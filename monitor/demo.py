@@ -1,7 +1,8 @@
-"""``ismon demo``: the whole pipeline on this machine, against the simulated storefront.
+"""``ismon demo``: the whole pipeline on this machine, against the simulated storefront and Ads API.
 
-It starts the storefront and a local SMTP sink, writes a config, refreshes the galleries, runs two sweeps
-with an ImageSmith swap between them, delivers the alerts into files a person can open, writes the
+It starts the storefront, the simulated Amazon Ads API and a local SMTP sink, writes a config, refreshes
+the galleries, runs two sweeps with an ImageSmith swap between them, pulls the last 30 days of Sponsored
+Products reports through the Ads API, delivers the alerts into files a person can open, writes the
 report, and says where to look. Nothing leaves 127.0.0.1.
 """
 
@@ -14,7 +15,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,12 @@ from aiosmtpd.controller import Controller
 from monitor.config import load_config
 from monitor.db import open_database
 from monitor.files import BlobStore
+from monitor.storefront.adsapi import DEMO_CLIENT_ID, SimulatedAdsApi
+from monitor.storefront.adsdata import AdsWorld
 from monitor.sweep import SweepOptions, refresh_galleries, run_sweep
 
 Say = Callable[[str], None]
+DEMO_PROFILE = "1234567890"
 
 
 class MailSink:
@@ -97,13 +101,15 @@ def save_message(data: bytes, folder: Path, number: int) -> Path:
 
 
 CONFIG = """\
-# Written by `ismon demo`: the simulated storefront at {base_url} and a local mail sink.
+# Written by `ismon demo`: the simulated storefront at {base_url}, the simulated Amazon Ads API at
+# {ads_url} and a local mail sink.
 database_url = "sqlite:///ismon.db"
 data_dir = "data"
 
 [marketplaces.us]
 base_url = "{base_url}"
 postal_code = "10001"
+ads_profile_id = "{profile}"
 
 {products}
 [sweep]
@@ -116,6 +122,13 @@ timeout_seconds = 20
 [alerts]
 mode = "digest"
 
+[ads]
+client_id = "{client_id}"
+client_secret_env = "ISMON_ADS_CLIENT_SECRET"
+refresh_token_env = "ISMON_ADS_REFRESH_TOKEN"
+api_url = "{ads_url}"
+token_url = "{ads_url}/auth/o2/token"
+
 [email]
 smtp_host = "127.0.0.1"
 smtp_port = {smtp_port}
@@ -126,7 +139,11 @@ recipients = ["seller@demo.invalid"]
 
 
 def write_config(
-    folder: Path, base_url: str, smtp_port: int, products: list[tuple[str, str, list[str]]]
+    folder: Path,
+    base_url: str,
+    smtp_port: int,
+    products: list[tuple[str, str, list[str]]],
+    ads_url: str = "http://127.0.0.1:9",
 ) -> Path:
     blocks = []
     for asin, name, keywords in products:
@@ -136,7 +153,16 @@ def write_config(
             f"keywords = [{quoted}]\n"
         )
     path = folder / "ismon.toml"
-    path.write_text(CONFIG.format(base_url=base_url, smtp_port=smtp_port, products="\n".join(blocks)))
+    path.write_text(
+        CONFIG.format(
+            base_url=base_url,
+            smtp_port=smtp_port,
+            products="\n".join(blocks),
+            ads_url=ads_url,
+            profile=DEMO_PROFILE,
+            client_id=DEMO_CLIENT_ID,
+        )
+    )
     return path
 
 
@@ -152,17 +178,19 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
     scenario = demo_scenario()
     sink = MailSink(folder / "mail")
     ok = True
-    with Storefront(scenario) as store:
+    ads_api = SimulatedAdsApi(AdsWorld(scenario), profiles={DEMO_PROFILE: "us"}, pending_s=0.5)
+    with Storefront(scenario) as store, ads_api:
         port = sink.start()
         try:
             say(f"storefront  {store.base_url}  (simulated Amazon)")
+            say(f"ads api     {ads_api.base_url}  (simulated Amazon Ads API)")
             say(f"mail sink   127.0.0.1:{port} -> {sink.folder}")
             products = [
                 (p.asin, p.title, sorted({k for k, asins in scenario.sponsored.items() if p.asin in asins}))
                 for p in scenario.products
             ]
             products = [p for p in products if p[2]]
-            config_path = write_config(folder, store.base_url, port, products)
+            config_path = write_config(folder, store.base_url, port, products, ads_api.base_url)
             config = load_config(config_path, {})
             engine = open_database(config.database_url)
             say(f"config      {config_path}")
@@ -183,6 +211,8 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             ok &= second.status == "ok"
             say(_line("sweep 2", second))
 
+            ok &= _pull_ads(config, engine, ads_api, clock, say)
+
             flushed = flush_configured(engine, config, {}, clock())
             ok &= flushed.pending == 0 and flushed.sent > 0
             say(f"alerts      {flushed.sent} emails delivered, {flushed.pending} pending")
@@ -197,7 +227,22 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
         say(f"  alert email  {path}")
     say(f"  report       {report.index}")
     say(f"  history      ismon --config {config_path} history")
+    say(f"  ads days     ismon --config {config_path} ads show")
     return ok
+
+
+def _pull_ads(config: Any, engine: Any, api: Any, clock: Callable[[], datetime], say: Say) -> bool:
+    """The last 30 days of the simulated Ads API's reports, as ``ismon ads pull`` stores them."""
+    from monitor.ads.pull import PullOptions, pull_configured
+
+    env = {"ISMON_ADS_CLIENT_SECRET": api.client_secret, "ISMON_ADS_REFRESH_TOKEN": api.refresh_token}
+    today = clock().astimezone(config.timezone("us")).date()
+    options = PullOptions(since=today - timedelta(days=30), first_poll_s=0.2, max_poll_s=1.0, max_wait_s=120)
+    result = pull_configured(config, engine, env, clock=clock, options=options)
+    say(f"ads pull    {'; '.join(result.stored) or 'nothing stored'} (simulated Ads API)")
+    for line in result.failed:
+        say(f"ads pull    FAILED {line}")
+    return result.ok
 
 
 def _swap(scenario: Any) -> tuple[str, str, str]:

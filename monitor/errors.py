@@ -59,3 +59,19 @@ class AuthenticationError(DeliveryError):
 
 class LockedError(MonitorError):
     """Another sweep holds the lock."""
+
+
+class AdsApiError(MonitorError):
+    """The Amazon Ads API (or its Login with Amazon token endpoint) failed, after the retries that make
+    sense; the message says what to do. Nothing of the failed pull was stored."""
+
+
+class AdsAuthError(AdsApiError):
+    """Login with Amazon refused the client id, secret or refresh token: retrying will not help."""
+
+
+class ReportFileError(MonitorError):
+    """An advertising-console report file cannot be loaded (wrong kind, missing column, bad value,
+    damaged, unknown marketplace); the message names the file and the column or reason. Exit code 2."""
+
+    exit_code = 2

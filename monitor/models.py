@@ -203,8 +203,9 @@ class Heartbeat(SQLModel, table=True):
 class AdsDay(SQLModel, table=True):
     """One marketplace-local day of a search term (or targeted keyword) in an ad group.
 
-    Rows of one (marketplace, report, day, campaign) are replaced as a whole when that day is loaded
-    again, from a file or the API, so nothing is ever counted twice.
+    Rows of one (marketplace, report, day, campaign) are replaced as a whole when a report covering that
+    day and campaign is loaded again, from a file or the API, so nothing is ever counted twice
+    (``monitor.ads.store``).
     """
 
     __tablename__ = "ads_day"
@@ -221,6 +222,7 @@ class AdsDay(SQLModel, table=True):
         ),
         sa.Index("ix_ads_day_asin_keyword_day", "asin", "keyword_norm", "day"),
         sa.Index("ix_ads_day_marketplace_day", "marketplace", "day"),
+        sa.Index("ix_ads_day_ad_group", "marketplace", "campaign", "ad_group"),  # re-attribution
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -100,6 +100,34 @@ class Daemon:
             self.idle.set()
             self.beat()
 
+    def ads_job(self) -> None:
+        """The daily Amazon Ads pull; on SIGTERM it stops waiting and its report ids stay pending."""
+        from monitor.ads.pull import pull_configured
+
+        if self.stop.is_set():
+            return
+        try:
+            result = pull_configured(self.config, self.engine, os.environ, clock=self.clock, stop=self.stop)
+            log.info(
+                "ads pull: %d windows stored (%d rows), %d failed, %d reports still pending",
+                len(result.stored),
+                result.rows,
+                len(result.failed),
+                result.pending,
+            )
+            for line in result.failed:
+                log.error("ads pull: %s", line)
+        except MonitorError as exc:
+            log.error("ads pull failed: %s", exc)
+        except Exception:  # the daemon never dies of one bad pull
+            log.exception("ads pull crashed")
+
+    def _ads_pending(self) -> bool:
+        from monitor.ads.jobs import pending_batches
+
+        with Session(self.engine) as session:
+            return bool(pending_batches(session, set(self.config.marketplaces)))
+
     def flush_job(self) -> None:
         if self.config.email is None or self.stop.is_set():
             return
@@ -146,7 +174,8 @@ class Daemon:
             OrTrigger(triggers, jitter=sweep.jitter_seconds or None),
             id="sweep",
             name="sweep",
-            next_run_time=self.clock() if run_now else None,
+            # next_run_time=None would add the job paused (APScheduler 3): leave it out instead
+            **({"next_run_time": self.clock()} if run_now else {}),
         )
         self.scheduler.add_job(
             self.gallery_job,
@@ -154,6 +183,16 @@ class Daemon:
             id="gallery",
             name="gallery refresh",
         )
+        ads = self.config.ads
+        if ads is not None and any(m.ads_profile_id for m in self.config.marketplaces.values()):
+            # Reports asked for before a restart are collected now, not at the next scheduled pull.
+            self.scheduler.add_job(
+                self.ads_job,
+                CronTrigger.from_crontab(ads.schedule, timezone=UTC),
+                id="ads",
+                name="ads pull",
+                **({"next_run_time": self.clock()} if self._ads_pending() else {}),
+            )
         self.scheduler.add_job(self.flush_job, IntervalTrigger(minutes=1), id="flush", name="outbox flush")
         self.scheduler.add_job(self.beat, IntervalTrigger(seconds=HEARTBEAT_EVERY_S), id="heartbeat")
 

@@ -82,6 +82,7 @@ def upgrade() -> None:
     with op.batch_alter_table("ads_day", schema=None) as batch_op:
         batch_op.create_index("ix_ads_day_asin_keyword_day", ["asin", "keyword_norm", "day"], unique=False)
         batch_op.create_index("ix_ads_day_marketplace_day", ["marketplace", "day"], unique=False)
+        batch_op.create_index("ix_ads_day_ad_group", ["marketplace", "campaign", "ad_group"], unique=False)
 
     op.create_table(
         "ads_report_job",
@@ -113,6 +114,7 @@ def downgrade() -> None:
     op.drop_table("ads_report_job")
     with op.batch_alter_table("ads_day", schema=None) as batch_op:
         batch_op.drop_index("ix_ads_day_marketplace_day")
+        batch_op.drop_index("ix_ads_day_ad_group")
         batch_op.drop_index("ix_ads_day_asin_keyword_day")
 
     op.drop_table("ads_day")

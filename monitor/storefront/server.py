@@ -1,5 +1,8 @@
 """The simulated storefront's HTTP server: ``Storefront`` runs it in a background thread.
 
+``LocalServer`` is the part it shares with the simulated Ads API (``monitor.storefront.adsapi``): bind
+127.0.0.1, serve in a thread, log every answer, stop cleanly.
+
 Where it sits: outside ismon's data flow, in front of it. Tests and ``ismon demo`` point a marketplace's
 ``base_url`` at ``Storefront.base_url``; the sweep's browser then loads search pages, product pages
 and images from here exactly as from Amazon. The server is stdlib ``ThreadingHTTPServer`` (HTTP/1.1,
@@ -28,6 +31,7 @@ from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Self
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from monitor.errors import MonitorError
@@ -88,7 +92,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
 
-    def __init__(self, address: tuple[str, int], store: Storefront) -> None:
+    def __init__(self, address: tuple[str, int], store: LocalServer) -> None:
         self.store = store
         self.connections: set[socket.socket] = set()
         self.conn_lock = threading.Lock()
@@ -97,7 +101,7 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         """A browser that hangs up (it navigated on, a picture no longer wanted) is normal, not an error."""
         if isinstance(sys.exception(), ConnectionError):
-            log.debug("storefront: %s hung up", client_address)
+            log.debug("%s: %s hung up", self.store.name, client_address)
             return
         super().handle_error(request, client_address)  # type: ignore[arg-type]
 
@@ -122,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().finish()
 
     def log_message(self, format: str, *args: object) -> None:
-        log.debug("storefront: " + format, *args)
+        log.debug(self.server.store.name + ": " + format, *args)
 
     def do_GET(self) -> None:
         self._serve(send_body=True)
@@ -165,10 +169,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             resp = store._respond(self, cookies)
         except (MonitorError, OSError, ValueError) as exc:
-            log.warning("storefront: %s %s failed: %s", self.command, self.path, exc)
+            log.warning("%s: %s %s failed: %s", store.name, self.command, self.path, exc)
             resp = _Response(500, b"Internal error", "text/plain; charset=utf-8", "error")
         except Exception:  # a storefront bug: answer 500 and keep serving, like a web server would
-            log.exception("storefront: %s %s crashed", self.command, self.path)
+            log.exception("%s: %s %s crashed", store.name, self.command, self.path)
             resp = _Response(500, b"Internal error", "text/plain; charset=utf-8", "error")
         body = resp.body
         encoded = False
@@ -236,28 +240,27 @@ def _set_cookie(name: str, value: str) -> tuple[str, str]:
     return ("Set-Cookie", f"{name}={quote(value, safe='')}; Path=/; SameSite=Lax")
 
 
-class Storefront:
-    """A simulated Amazon marketplace on 127.0.0.1, serving one ``Scenario``."""
+class LocalServer:
+    """A stdlib HTTP server on 127.0.0.1 in a background thread, with a log of what it answered.
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        *,
-        drawer: Drawer | None = None,
-    ) -> None:
+    Subclasses answer requests in ``_respond``; ``Storefront`` and the simulated Ads API
+    (``monitor.storefront.adsapi``) are the two.
+    """
+
+    name = "server"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
         self.base_url = ""
-        self._lock = threading.Lock()
-        self._catalog = Catalog(copy.deepcopy(scenario))
-        self._images = ImageStore(drawer)
         self._log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
         self._log_lock = threading.Lock()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+
+    def _respond(self, h: _Handler, cookies: dict[str, str]) -> _Response:
+        raise NotImplementedError
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -271,11 +274,11 @@ class Storefront:
         port = httpd.server_address[1]
         self.base_url = f"http://{self.host}:{port}"
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"storefront:{port}"
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.name}:{port}"
         )
         self._thread.daemon = True
         self._thread.start()
-        log.info("storefront serving at %s", self.base_url)
+        log.info("%s serving at %s", self.name, self.base_url)
         return self.base_url
 
     def stop(self) -> None:
@@ -295,7 +298,7 @@ class Storefront:
             self._thread.join()
             self._thread = None
 
-    def __enter__(self) -> Storefront:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -306,6 +309,54 @@ class Storefront:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    # ---- request log ---------------------------------------------------------------------------
+
+    def _record(self, rec: RequestRecord) -> None:
+        with self._log_lock:
+            self._log.append(rec)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A snapshot of every request answered so far, oldest first."""
+        with self._log_lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        """Forget the request log (e.g. between the phases of a test)."""
+        with self._log_lock:
+            self._log.clear()
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Requests per kind (search, captcha, product, image, font, media, tracker, ...)."""
+        with self._log_lock:
+            return dict(Counter(r.kind for r in self._log))
+
+    @property
+    def bytes_sent(self) -> int:
+        """Body bytes sent so far."""
+        with self._log_lock:
+            return sum(r.bytes_sent for r in self._log)
+
+
+class Storefront(LocalServer):
+    """A simulated Amazon marketplace on 127.0.0.1, serving one ``Scenario``."""
+
+    name = "storefront"
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        drawer: Drawer | None = None,
+    ) -> None:
+        super().__init__(host, port)
+        self._lock = threading.Lock()
+        self._catalog = Catalog(copy.deepcopy(scenario))
+        self._images = ImageStore(drawer)
 
     # ---- control -----------------------------------------------------------------------------
 
@@ -340,35 +391,6 @@ class Storefront:
         if listing is None:
             raise KeyError(asin)
         return tile_image(listing, cat.ad_slot(asin, keyword), norm_keyword(keyword))
-
-    # ---- request log ---------------------------------------------------------------------------
-
-    def _record(self, rec: RequestRecord) -> None:
-        with self._log_lock:
-            self._log.append(rec)
-
-    @property
-    def requests(self) -> list[RequestRecord]:
-        """A snapshot of every request answered so far, oldest first."""
-        with self._log_lock:
-            return list(self._log)
-
-    def clear_requests(self) -> None:
-        """Forget the request log (e.g. between the phases of a test)."""
-        with self._log_lock:
-            self._log.clear()
-
-    @property
-    def counters(self) -> dict[str, int]:
-        """Requests per kind (search, captcha, product, image, font, media, tracker, ...)."""
-        with self._log_lock:
-            return dict(Counter(r.kind for r in self._log))
-
-    @property
-    def bytes_sent(self) -> int:
-        """Body bytes sent so far."""
-        with self._log_lock:
-            return sum(r.bytes_sent for r in self._log)
 
     # ---- routing -------------------------------------------------------------------------------
 
