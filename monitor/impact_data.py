@@ -4,7 +4,8 @@ Where it sits: between the store and the pure ``monitor.impact`` package. The re
 (``ctr_drop``, the CTR in ``main_replaced`` emails and in the opt-out request) read impact through
 here: ``load_day_rows`` fetches the Sponsored Products sightings (``search`` pages, ``grid`` and
 ``carousel`` units, filtered in SQL; ``monitor.impact.join`` applies the same rules again) and the ads
-days of the ASINs asked for, and joins them per marketplace-local day; ``impacts`` estimates each
+days of the ASINs asked for (as the ads store lists them, each day once), and joins them per
+marketplace-local day; ``impacts`` estimates each
 (marketplace, ASIN, keyword).
 """
 
@@ -17,15 +18,16 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlmodel import Session
 
 from monitor.ads.keywords import normalise_keyword
+from monitor.ads.store import query_ads_days
 from monitor.impact.estimate import KeywordImpact, estimate
 from monitor.impact.join import SP_UNITS, AdsFact, DayRow, SightingFact, join_days
-from monitor.models import AdsDay, PageVisit, Sighting
+from monitor.models import PageVisit, Sighting
 
 _S = Sighting.__table__  # type: ignore[attr-defined]
 _V = PageVisit.__table__  # type: ignore[attr-defined]
-_A = AdsDay.__table__  # type: ignore[attr-defined]
 
 Key = tuple[str, str, str]  # (marketplace, ASIN, normalised keyword)
 
@@ -83,40 +85,26 @@ def _sightings(conn: Connection, scope: Scope) -> list[SightingFact]:
 
 
 def _ads(conn: Connection, scope: Scope) -> list[AdsFact]:
-    stmt = sa.select(
-        _A.c.marketplace,
-        _A.c.day,
-        _A.c.asin,
-        _A.c.keyword,
-        _A.c.impressions,
-        _A.c.clicks,
-        _A.c.orders,
-        _A.c.sales,
-        _A.c.cost,
-        _A.c.report,
-    ).where(_A.c.asin.is_not(None))
-    if scope.marketplace:
-        stmt = stmt.where(_A.c.marketplace == scope.marketplace)
-    if scope.asin:
-        stmt = stmt.where(_A.c.asin == scope.asin)
-    if scope.keyword:
-        stmt = stmt.where(_A.c.keyword_norm == normalise_keyword(scope.keyword))
-    if scope.since is not None:
-        stmt = stmt.where(_A.c.day >= scope.since)
+    """The ads days the ads store lists (each day counted once: ``query_ads_days``), with an ASIN."""
+    with Session(bind=conn) as session:
+        days = query_ads_days(
+            session, marketplace=scope.marketplace, asin=scope.asin, keyword=scope.keyword, since=scope.since
+        )
     return [
         AdsFact(
-            marketplace=r[0],
-            day=r[1],
-            asin=r[2],
-            keyword=r[3],
-            impressions=r[4],
-            clicks=r[5],
-            orders=r[6],
-            sales=r[7],
-            cost=r[8],
-            report=r[9],
+            marketplace=d.marketplace,
+            day=d.date,
+            asin=d.asin,
+            keyword=d.keyword,
+            impressions=d.impressions,
+            clicks=d.clicks,
+            orders=d.orders,
+            sales=d.sales,
+            cost=d.cost,
+            report=d.report,
         )
-        for r in conn.execute(stmt)
+        for d in days
+        if d.asin is not None
     ]
 
 
