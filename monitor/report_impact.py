@@ -25,6 +25,7 @@ from monitor.ads.keywords import normalise_keyword
 from monitor.impact.chart import CtrChart, ctr_chart
 from monitor.impact.estimate import KeywordImpact
 from monitor.impact.join import DayRow
+from monitor.impact.table import weekly_sentence
 from monitor.impact.text import VERDICT_WORDS, change, colour_key, interval, label, tick, variant_row
 from monitor.models import AdsDay
 from monitor.optouts import OptOutStatus, optout_states
@@ -65,18 +66,6 @@ class KeywordImpactView:
         return any(d.has_ads for d in self.days)
 
 
-def _weekly(impact: KeywordImpact) -> str:
-    if impact.weekly_clicks is None:
-        return ""
-    clicks = impact.weekly_clicks
-    verb = "gained" if clicks >= 0 else "cost"
-    sales = f" (about {abs(impact.weekly_sales):,.0f} in sales)" if impact.weekly_sales else ""
-    span = ""
-    if impact.weekly_clicks_low is not None and impact.weekly_clicks_high is not None:
-        span = f", between {impact.weekly_clicks_low:+,.0f} and {impact.weekly_clicks_high:+,.0f}"
-    return f"The images shown instead of MAIN {verb} about {abs(clicks):,.0f} clicks a week{span}{sales}."
-
-
 def headline(impact: KeywordImpact | None) -> tuple[str, str]:
     """The overview cell: the decisive variant's change and the keyword's verdict."""
     if impact is None:
@@ -98,7 +87,7 @@ def keyword_view(days: list[DayRow], impact: KeywordImpact | None) -> KeywordImp
     view = KeywordImpactView(days=days, impact=impact)
     if impact is not None:
         view.rows = [variant_row(v) for v in impact.variants]
-        view.weekly = _weekly(impact)
+        view.weekly = weekly_sentence(impact)
     view.headline, view.verdict = headline(impact)
     return view
 
