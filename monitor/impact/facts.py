@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from monitor.ads.rows import Report
+from monitor.ads.keywords import normalise_keyword
+from monitor.ads.rows import Report, TermDay
 from monitor.errors import UsageError
 from monitor.impact.join import AdsFact, SightingFact
 
@@ -47,7 +48,7 @@ class _AdsDayLike(Protocol):
     @property
     def marketplace(self) -> str: ...
     @property
-    def day(self) -> date: ...
+    def date(self) -> date: ...
     @property
     def asin(self) -> str | None: ...
     @property
@@ -82,11 +83,11 @@ def sightings_from_rows(rows: Iterable[_HistoryLike]) -> list[SightingFact]:
 
 
 def ads_from_rows(rows: Iterable[_AdsDayLike]) -> list[AdsFact]:
-    """Stored ads days (``monitor.models.AdsDay``) as facts."""
+    """Stored ads days as ``query_ads_days`` lists them (``StoredDay``: each click once) as facts."""
     return [
         AdsFact(
             marketplace=r.marketplace,
-            day=r.day,
+            day=r.date,
             asin=r.asin,
             keyword=r.keyword,
             impressions=r.impressions,
@@ -140,6 +141,17 @@ def sightings_from_history_json(data: Any, source: str) -> list[SightingFact]:
     return facts
 
 
+def _counts(report: Report, term: TermDay, exact: set[tuple[str, date, str, str, str]]) -> bool:
+    """Each click once, as ``query_ads_days`` does: an exact-match keyword's Targeting row is its day
+    (it has every day, not only days with a click) and the same term's EXACT Search term row is left
+    out; broad, phrase and auto Targeting rows repeat days the Search term report already holds."""
+    is_exact = term.match_type.upper() == "EXACT"
+    if report.kind == "targeting":
+        return is_exact
+    key = (report.marketplace, term.day, term.campaign, term.ad_group, normalise_keyword(term.keyword))
+    return not (is_exact and key in exact)
+
+
 @dataclass(frozen=True)
 class FileAds:
     """The ads facts of some report files, and what could not be credited to one ASIN."""
@@ -156,12 +168,21 @@ def ads_from_reports(reports: Sequence[Report], own_asins: Mapping[str, set[str]
         for row in report.advertised:
             if row.asin in own_asins.get(report.marketplace, set()):
                 advertised[(report.marketplace, row.campaign, row.ad_group)].add(row.asin)
+    exact = {
+        (report.marketplace, t.day, t.campaign, t.ad_group, normalise_keyword(t.keyword))
+        for report in reports
+        if report.kind == "targeting"
+        for t in report.terms
+        if t.match_type.upper() == "EXACT"
+    }
     facts: list[AdsFact] = []
     uncredited = 0
     only: str | None = None
     for report in reports:
         own = own_asins.get(report.marketplace, set())
         for term in report.terms:
+            if not _counts(report, term, exact):
+                continue
             asins = advertised.get((report.marketplace, term.campaign, term.ad_group))
             if not advertised and len(own) == 1:
                 asins = own

@@ -15,8 +15,9 @@ What counts:
   variant ``UNKNOWN``, so its day's clicks are not credited to a variant it may not have been;
 * ads days are matched to the sightings' keyword with ``normalise_keyword``; ads rows without an ASIN
   (ad groups advertising several of the seller's ASINs) cannot be credited to one ASIN and are left
-  out; rows of several campaigns or ad groups of one day are summed. When an (ASIN, keyword) has
-  Search term rows, Targeting rows are not added to them (they report the same clicks again).
+  out; rows of several campaigns, ad groups or match types of one day are summed. Which rows count
+  (each click once) is the ads stage's rule: ``monitor.ads.store.query_ads_days`` (exact-match
+  Targeting rows instead of the same Search term rows), ``monitor.impact.facts`` for files.
 
 A day with ads data but no sightings, or sightings but no ads data, is a known gap: its row says so
 (``sightings == 0`` or ``impressions is None``); it is never read as zero.
@@ -178,8 +179,8 @@ def _check(fact: AdsFact) -> None:
 def _ads_by_day(
     ads: Iterable[AdsFact], keys: set[_Key]
 ) -> dict[tuple[_Key, date], tuple[int, int, int, float, float]]:
-    """Ads numbers per (key, day), summed over campaigns and ad groups; Search term rows preferred."""
-    by_report: dict[str, dict[tuple[_Key, date], list[float]]] = defaultdict(dict)
+    """Ads numbers per (key, day), summed over the campaigns, ad groups and match types given."""
+    sums: dict[tuple[_Key, date], list[float]] = {}
     for fact in ads:
         if fact.asin is None:
             continue
@@ -187,17 +188,10 @@ def _ads_by_day(
         if key not in keys:
             continue
         _check(fact)
-        sums = by_report[fact.report].setdefault((key, fact.day), [0, 0, 0, 0.0, 0.0])
-        sums[0] += fact.impressions
-        sums[1] += fact.clicks
-        sums[2] += fact.orders
-        sums[3] += fact.sales
-        sums[4] += fact.cost
-    with_terms = {key for key, _day in by_report.get("search_term", {})}
-    merged: dict[tuple[_Key, date], tuple[int, int, int, float, float]] = {}
-    for report, days in by_report.items():
-        for (key, day), s in days.items():
-            if report != "search_term" and key in with_terms:
-                continue
-            merged[(key, day)] = (int(s[0]), int(s[1]), int(s[2]), s[3], s[4])
-    return merged
+        row = sums.setdefault((key, fact.day), [0, 0, 0, 0.0, 0.0])
+        row[0] += fact.impressions
+        row[1] += fact.clicks
+        row[2] += fact.orders
+        row[3] += fact.sales
+        row[4] += fact.cost
+    return {k: (int(s[0]), int(s[1]), int(s[2]), s[3], s[4]) for k, s in sums.items()}
