@@ -28,13 +28,15 @@ from monitor.impact.estimate import estimate
 from monitor.impact.events import Told, detect_ctr_drops, told_key
 from monitor.impact.join import DayRow
 from monitor.impact.text import ctr_change_sentence, label, tick, variant_row
-from monitor.impact_data import Scope, Zones, by_key, impacts, load_day_rows
+from monitor.impact_data import Scope, Zones, by_key, load_day_rows
 from monitor.models import AdsDay, Event, PageVisit, Sighting
 
 log = logging.getLogger(__name__)
 
 IMPACT_KINDS = frozenset({CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE})
 BEFORE_DAYS = 28  # days of ads data before a MAIN replacement that "before" sums
+# A ctr_drop is about what the ads do lately; the window also bounds the work at the end of a sweep.
+WINDOW = timedelta(days=90)
 
 
 def default_zones() -> Zones:
@@ -73,18 +75,25 @@ def _newest_sightings(session: Session, marketplace: str, asin: str, keyword: st
     return newest
 
 
-def ctr_drop_candidates(session: Session, zones: Mapping[str, tzinfo]) -> list[Detected]:
-    """Every ``ctr_drop`` the stored sightings and ads days justify and that was not told yet."""
+def ctr_drop_candidates(session: Session, zones: Mapping[str, tzinfo], now: datetime) -> list[Detected]:
+    """Every ``ctr_drop`` the last ``WINDOW_DAYS`` of sightings and ads days justify, not told yet."""
     if not _has_ads(session):
         return []
     try:
-        grouped = by_key(load_day_rows(session.connection(), zones))
+        rows = load_day_rows(session.connection(), zones, Scope(since=(now - WINDOW).date()))
     except UsageError as exc:  # a stored ads day no report can hold: never the end of a sweep
         log.warning("no ctr_drop checks: %s", exc)
         return []
     told = _told(session)
     found: list[Detected] = []
-    for impact in impacts(grouped).values():
+    for key, days in by_key(rows).items():
+        if not any(d.has_ads for d in days):
+            continue
+        try:
+            impact = estimate(days)
+        except Exception:  # one keyword's estimate must not cost the sweep its other events
+            log.exception("ctr_drop check of %s failed", key)
+            continue
         if impact.keyword is None or not any(v.verdict == "worse" for v in impact.variants):
             continue
         evidence = _newest_sightings(session, impact.marketplace, impact.asin, impact.keyword)

@@ -400,7 +400,7 @@ def close_sweep_events(session: Session, sweep: SweepRun, config: Config, now: d
                     detected.append(found)
     overdue = overdue_optouts(session, now, timedelta(hours=config.alerts.optout_grace_hours))
     detected += [found for _row, found in overdue]
-    detected += ctr_drop_candidates(session, Zones(config.timezone))
+    detected += ctr_drop_candidates(session, Zones(config.timezone), now)
     events = _store(session, detected, config, sweep.id, now)
     mark_told(overdue, events)
     for row in session.exec(
