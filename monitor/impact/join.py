@@ -116,6 +116,24 @@ def _zone(zones: Mapping[str, tzinfo], marketplace: str) -> tzinfo:
         raise UsageError(f"no time zone for marketplace {marketplace!r}") from None
 
 
+class _LocalDays:
+    """UTC time -> marketplace-local date, remembered per quarter hour (every zone offset and every
+    daylight-saving switch falls on a quarter hour), so a year of sightings costs a few thousand
+    zone conversions rather than one per sighting."""
+
+    def __init__(self, zones: Mapping[str, tzinfo]) -> None:
+        self.zones = zones
+        self.cache: dict[tuple[str, int], date] = {}
+
+    def __call__(self, marketplace: str, at: datetime) -> date:
+        key = (marketplace, int(at.timestamp()) // 900)
+        day = self.cache.get(key)
+        if day is None:
+            zone = _zone(self.zones, marketplace)
+            day = self.cache[key] = datetime.fromtimestamp(key[1] * 900, zone).date()
+        return day
+
+
 def join_days(
     sightings: Iterable[SightingFact], ads: Iterable[AdsFact], zones: Mapping[str, tzinfo]
 ) -> list[DayRow]:
@@ -124,21 +142,23 @@ def join_days(
     The (ASIN, keyword) pairs are those the sightings name; ads rows of other search terms are left
     out. Rows come sorted by marketplace, ASIN, keyword and day.
     """
-    seen: dict[_Key, Counter[str]] = {}
+    local_day = _LocalDays(zones)
     per_day: dict[tuple[_Key, date], Counter[str]] = defaultdict(Counter)
-    display: dict[_Key, str] = {}
+    display: dict[_Key, str] = {}  # the keys the sightings name, with their keyword as shown
+    norms: dict[str, str] = {}
     for fact in sightings:
         if fact.asin is None:
             continue
-        key = (fact.marketplace, fact.asin, normalise_keyword(fact.keyword))
-        display.setdefault(key, " ".join(fact.keyword.split()))
-        seen.setdefault(key, Counter())
-        if not counts_for_impact(fact):
-            continue
-        day = fact.seen_at.astimezone(_zone(zones, fact.marketplace)).date()
-        per_day[(key, day)][sighting_variant(fact)] += 1
+        norm = norms.get(fact.keyword)
+        if norm is None:
+            norm = norms[fact.keyword] = normalise_keyword(fact.keyword)
+        key = (fact.marketplace, fact.asin, norm)
+        if key not in display:
+            display[key] = " ".join(fact.keyword.split())
+        if fact.status == "search" and fact.unit in SP_UNITS:
+            per_day[(key, local_day(fact.marketplace, fact.seen_at))][sighting_variant(fact)] += 1
 
-    ads_days = _ads_by_day(ads, set(seen))
+    ads_days = _ads_by_day(ads, set(display))
     rows: list[DayRow] = []
     for key, day in sorted(set(per_day) | set(ads_days)):
         counts = per_day.get((key, day), Counter())

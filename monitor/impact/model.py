@@ -87,15 +87,17 @@ def fit_rates(
 ) -> RateFit | None:
     """Fit the mixture model; None when the data cannot carry it (too few days, no variation)."""
     x = np.column_stack([shares, nuisance])
-    if len(events) <= np.linalg.matrix_rank(x):
+    if len(events) <= np.linalg.matrix_rank(x.T @ x):  # the small Gram matrix: cheap on a year of days
         return None
+    start = np.zeros(x.shape[1])
+    start[: shares.shape[1]] = math.log(max(float(events.sum()), 0.5) / max(float(exposure.sum()), 1.0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # separation, a variant never clicked: its interval shows it
         try:
-            start, start_cov = _log_linear(events, exposure, x)
             params, cov = _mixture(events, exposure, shares, nuisance, start)
             if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
-                params, cov = start, start_cov  # the log-linear model: the same on single-variant days
+                # The log-linear GLM is the same model on single-variant days, and IRLS is steadier.
+                params, cov = _log_linear(events, exposure, x)
         except (ValueError, np.linalg.LinAlgError, OverflowError):
             return None
     if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
@@ -107,9 +109,10 @@ def fit_rates(
 
 
 def _log_linear(events: FloatArray, exposure: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-    import statsmodels.api as sm
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
 
-    result = sm.GLM(events, x, family=sm.families.Poisson(), exposure=exposure).fit()
+    result = GLM(events, x, family=Poisson(), exposure=exposure).fit()
     return np.asarray(result.params, dtype=np.float64), np.asarray(result.cov_params(), dtype=np.float64)
 
 
@@ -145,8 +148,8 @@ def _mixture(
         second[k:, k:] += (nuisance * (resid * mu)[:, None]).T @ nuisance
         return np.asarray(second, dtype=np.float64)
 
-    x = np.column_stack([shares, nuisance])
-    model: Any = GenericLikelihoodModel(events, x, loglike=loglike, score=score, hessian=hessian)
+    # No exog: the model is in the callables, and statsmodels would take the rank of a year of rows.
+    model: Any = GenericLikelihoodModel(events, None, loglike=loglike, score=score, hessian=hessian)
     result = model.fit(start_params=start, method="newton", maxiter=100, disp=0)
     if not result.mle_retvals.get("converged", False):
         return np.full_like(start, np.nan), np.full((len(start), len(start)), np.nan)

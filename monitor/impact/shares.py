@@ -30,9 +30,9 @@ def calibrated_shares(counts: FloatArray, iterations: int = 100) -> FloatArray:
         return out
     for j in range(counts.shape[1]):
         # Days with the same (count, total) share a posterior: EM runs on the distinct pairs only.
-        pairs, inverse, weight = np.unique(
-            np.column_stack([counts[seen, j], totals[seen]]), axis=0, return_inverse=True, return_counts=True
-        )
+        codes = np.rint(counts[seen, j]).astype(np.int64) * 100_000 + np.rint(totals[seen]).astype(np.int64)
+        unique, inverse, weight = np.unique(codes, return_inverse=True, return_counts=True)
+        pairs = np.column_stack([unique // 100_000, unique % 100_000]).astype(np.float64)
         likelihood = stats.binom.pmf(pairs[:, :1], pairs[:, 1:], _GRID[None, :])
         mixing = np.full(len(_GRID), 1.0 / len(_GRID))
         posterior = likelihood
