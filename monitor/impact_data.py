@@ -23,6 +23,7 @@ from sqlmodel import Session
 from monitor.ads.keywords import normalise_keyword
 from monitor.ads.store import query_ads_days
 from monitor.impact.estimate import KeywordImpact, estimate
+from monitor.impact.facts import ads_from_rows
 from monitor.impact.join import SP_UNITS, AdsFact, DayRow, SightingFact, join_days
 from monitor.models import PageVisit, Sighting
 
@@ -90,22 +91,7 @@ def _ads(conn: Connection, scope: Scope) -> list[AdsFact]:
         days = query_ads_days(
             session, marketplace=scope.marketplace, asin=scope.asin, keyword=scope.keyword, since=scope.since
         )
-    return [
-        AdsFact(
-            marketplace=d.marketplace,
-            day=d.date,
-            asin=d.asin,
-            keyword=d.keyword,
-            impressions=d.impressions,
-            clicks=d.clicks,
-            orders=d.orders,
-            sales=d.sales,
-            cost=d.cost,
-            report=d.report,
-        )
-        for d in days
-        if d.asin is not None
-    ]
+    return ads_from_rows(d for d in days if d.asin is not None)
 
 
 def load_day_rows(conn: Connection, zones: Mapping[str, tzinfo], scope: Scope = Scope()) -> list[DayRow]:
