@@ -65,6 +65,7 @@ SCENARIOS: dict[str, dict[str, object]] = {
     "60 days, no weekday pattern": {"days": 60, "weekday_pattern": False},
     "30 days": {"days": 30},
     "14 days": {"days": 14},
+    "60 days, 300 impressions/day": {"days": 60, "impressions": 300.0},
 }
 EFFECTS = (1.0, 0.7, 0.5, 1.3)
 
@@ -142,6 +143,28 @@ def stats(runs: int, settings: EstimateSettings) -> bool:
     return ok
 
 
+SMALL: dict[str, dict[str, object]] = {
+    "10 days": {"days": 10},
+    "21 days, 300 impressions/day": {"days": 21, "impressions": 300.0},
+    "60 days, image rarely shown, 5% odd days": {"days": 60, "switch": 0.04, "shock_days": 0.05},
+    "30 days, 300/day, 10% odd days": {"days": 30, "impressions": 300.0, "shock_days": 0.1},
+}
+
+
+def minimums(runs: int) -> None:
+    """Why the minimums: false verdicts with no effect on small data, with and without them."""
+    print("\nsmall data, no effect: false worse/better without minimums -> with them")
+    bare = replace(DEFAULT_SETTINGS, min_days=0.0, min_clicks=0.0)
+    for index, (name, changes) in enumerate(SMALL.items()):
+        without = run_scenario(changes, 1.0, runs, 7000 + index, bare)
+        with_them = run_scenario(changes, 1.0, runs, 7000 + index, DEFAULT_SETTINGS)
+        print(
+            f"{name:42} {_pct(without.worse + without.better, without.runs)} -> "
+            f"{_pct(with_them.worse + with_them.better, with_them.runs)}"
+            f"  (coverage {_pct(without.covered, without.intervals)})"
+        )
+
+
 def build_year(folder: Path, asins: int = 10, keywords: int = 5) -> None:
     """A config and a SQLite database with one year of sightings and ads days of asins x keywords."""
     from datetime import UTC, date, datetime
@@ -215,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ok = True
     if not args.skip_stats:
         ok &= stats(args.runs, DEFAULT_SETTINGS)
+        minimums(args.runs)
     if not args.skip_timing:
         seconds = time_cli()
         ok &= seconds <= SECONDS_TARGET

@@ -39,6 +39,8 @@ class Account:
     effects: Mapping[str, float] = field(default_factory=lambda: {"PT01": 1.0})  # CTR ratio to MAIN
     cvr_effects: Mapping[str, float] = field(default_factory=dict)  # CVR ratio to MAIN
     day_noise: float = 0.15  # lognormal sigma of the day's CTR (and, halved, of its CVR)
+    shock_days: float = 0.0  # chance of a day far off the usual (a deal, a competitor out of stock)
+    shock_noise: float = 0.5  # lognormal sigma of such a day's CTR
     traffic_noise: float = 0.2  # lognormal sigma of the day's impressions
     weekday_pattern: bool = True
     mixed_days: float = 0.3  # share of days that showed two variants half and half
@@ -79,6 +81,8 @@ def simulate(
             rng.poisson(account.impressions * traffic[weekday] * rng.lognormal(0, account.traffic_noise))
         )
         noise = rng.lognormal(-(account.day_noise**2) / 2, account.day_noise)
+        if rng.random() < account.shock_days:
+            noise *= rng.lognormal(0, account.shock_noise)
         per_variant = rng.poisson(impressions * mix * ratio * account.ctr * ctr_week[weekday] * noise)
         cvr_noise = rng.lognormal(-(account.day_noise**2) / 8, account.day_noise / 2)
         orders = rng.binomial(per_variant, np.minimum(account.cvr * cvr_ratio * cvr_noise, 1.0))
