@@ -2,7 +2,8 @@
 
 ``World`` (tests/test_changes.py) makes the marketplace, the product, its gallery images and plays sweeps
 through the real sweep-side code; ``load_account`` adds a simulated account's past (sightings on search
-pages with the ad images and a screenshot, and its ads days) with known per-variant CTR effects.
+pages with the ad images and a screenshot, and its ads days, through ``store_history``) with known
+per-variant CTR effects.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from sqlmodel import Session
+import sqlalchemy as sa
 
 from monitor.demo import free_port
 from monitor.impact.simulate import Account, simulate
-from monitor.models import AdsDay, PageVisit, Sighting
+from monitor.models import Sighting
+from monitor.storefront.history import store_history
 from tests.test_alerts import Inbox, Server
 from tests.test_changes import ASIN, KW, T0, World
 
@@ -50,63 +52,13 @@ def account(**changes: object) -> Account:
 
 
 def load_account(world: World, acct: Account, seed: int = 7) -> tuple[int, int]:
-    """Store ``acct``'s simulated sightings and ads days; returns (sightings, ads days)."""
+    """Store ``acct``'s simulated sightings (with the ad images and a screenshot as evidence) and its
+    ads days; returns (sightings, ads days)."""
     sightings, ads = simulate(acct, np.random.default_rng(seed), LOS_ANGELES)
-    now = datetime(2026, 11, 2, tzinfo=UTC)
-    with Session(world.engine) as session:
-        for fact in sightings:
-            visit = PageVisit(
-                marketplace=fact.marketplace,
-                keyword=fact.keyword,
-                url=f"https://www.amazon.com/s?k={fact.keyword}",
-                seen_at=fact.seen_at,
-                status="search",
-                ads=1,
-                own_ads=1,
-                organic=20,
-            )
-            session.add(visit)
-            session.flush()
-            assert visit.id is not None and fact.asin is not None and fact.unit is not None
-            session.add(
-                Sighting(
-                    visit_id=visit.id,
-                    seen_at=fact.seen_at,
-                    marketplace=fact.marketplace,
-                    keyword=fact.keyword,
-                    asin=fact.asin,
-                    unit=fact.unit,
-                    placement="sp_atf",
-                    position=2,
-                    image_sha256=world.images.get(fact.variant or ""),
-                    screenshot_sha256=world.screenshot,
-                    verdict=fact.verdict or "match",
-                    variant=fact.variant,
-                    method="image_id",
-                    distance=0.0,
-                )
-            )
-        for day in ads:
-            session.add(
-                AdsDay(
-                    marketplace=day.marketplace,
-                    day=day.day,
-                    report="search_term",
-                    keyword=day.keyword,
-                    keyword_norm=day.keyword,
-                    match_type="EXACT",
-                    campaign="SP chairs",
-                    ad_group="chairs",
-                    asin=day.asin,
-                    impressions=day.impressions,
-                    clicks=day.clicks,
-                    cost=day.cost,
-                    orders=day.orders,
-                    sales=day.sales,
-                    currency="USD",
-                    source="file",
-                    loaded_at=now,
-                )
-            )
-        session.commit()
+    table = Sighting.__table__  # type: ignore[attr-defined]
+    with world.engine.begin() as conn:
+        store_history(conn, sightings, ads, loaded_at=datetime(2026, 11, 2, tzinfo=UTC))
+        for variant, sha in world.images.items():
+            conn.execute(sa.update(table).where(table.c.variant == variant).values(image_sha256=sha))
+        conn.execute(sa.update(table).values(screenshot_sha256=world.screenshot, placement="sp_atf"))
     return len(sightings), len(ads)
