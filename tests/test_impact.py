@@ -270,3 +270,26 @@ def test_the_table_pools_an_asins_keywords() -> None:
     assert single.ctr_change_low is not None and single.ctr_change_high is not None
     assert pooled.ctr_change_high - pooled.ctr_change_low < single.ctr_change_high - single.ctr_change_low
     assert pooled.ctr_change_low <= -0.4 <= pooled.ctr_change_high
+
+
+def test_a_keywords_verdict_is_its_worst_images_but_a_rare_image_does_not_blur_it() -> None:
+    days = simulated(6, days=180, impressions=3000, ctr=0.012, day_noise=0.08, effects={"PT01": 1.0})
+    rare = DayRow(
+        "us", "B0CHAIR001", "camping chair", date(2026, 7, 1), {"PT07": 1.0}, 6, 3000, 30, 3, 75.0, 24.0
+    )
+    unknown = DayRow(
+        "us", "B0CHAIR001", "camping chair", date(2026, 7, 2), {"UNKNOWN": 1.0}, 6, 3000, 40, 4, 100.0, 32.0
+    )
+    result = estimate([*days, rare, unknown])
+    verdicts = {v.variant: v.verdict for v in result.variants}
+    assert verdicts == {
+        "MAIN": "no_difference",
+        "PT01": "no_difference",
+        "PT07": "not_enough_data",
+        "UNKNOWN": "not_enough_data",
+    }
+    assert result.verdict == "no_difference"
+    worse = simulated(
+        6, days=180, impressions=3000, ctr=0.012, day_noise=0.08, effects={"PT01": 1.0, "PT02": 0.5}
+    )
+    assert estimate(worse).verdict == "worse"

@@ -236,15 +236,24 @@ def _keyword_impact(
 _SEVERITY: dict[str, int] = {"worse": 0, "not_enough_data": 1, "no_difference": 2, "better": 3}
 
 
+MINOR_SHARE = 0.05  # an image this rarely shown decides a keyword's verdict only when it is worse
+
+
 def _overall_verdict(variants: Sequence[VariantImpact]) -> Verdict:
-    """The worst non-MAIN variant's verdict; an unidentified image counts only when it is worse."""
+    """The worst non-MAIN variant's verdict.
+
+    ``worse`` always wins. Otherwise an unidentified image (``UNKNOWN``) and an image shown in under 5%
+    of the sightings without a verdict of its own do not turn a keyword's answer into "not enough
+    data": a picture seen twice in three months says nothing about the ones shown every day.
+    """
     others = [v for v in variants if v.variant != MAIN]
     if any(v.verdict == "worse" for v in others):
         return "worse"
     gallery = [v for v in others if v.variant != UNKNOWN_VARIANT]
-    if not gallery:
+    deciding = [v for v in gallery if v.verdict != "not_enough_data" or v.share >= MINOR_SHARE]
+    if not deciding:
         return "not_enough_data"
-    return min((v.verdict for v in gallery), key=lambda verdict: _SEVERITY[verdict])
+    return min((v.verdict for v in deciding), key=lambda verdict: _SEVERITY[verdict])
 
 
 def _verdict(change: tuple[float | None, float | None, float | None], margin: float) -> Verdict:
