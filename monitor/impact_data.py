@@ -12,8 +12,8 @@ marketplace-local day; ``impacts`` estimates each
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import sqlalchemy as sa
@@ -60,7 +60,8 @@ def key_of(marketplace: str, asin: str, keyword: str) -> Key:
     return (marketplace, asin, normalise_keyword(keyword))
 
 
-def _sightings(conn: Connection, scope: Scope) -> list[SightingFact]:
+def _sightings(conn: Connection, scope: Scope, asins: Collection[str]) -> list[SightingFact]:
+    """SP sightings on search pages of ``asins`` (the ASINs with ads days) within ``scope``."""
     stmt = (
         sa.select(
             _S.c.seen_at, _S.c.marketplace, _S.c.asin, _S.c.keyword, _S.c.unit, _S.c.verdict, _S.c.variant
@@ -70,8 +71,7 @@ def _sightings(conn: Connection, scope: Scope) -> list[SightingFact]:
     )
     if scope.marketplace:
         stmt = stmt.where(_S.c.marketplace == scope.marketplace)
-    if scope.asin:
-        stmt = stmt.where(_S.c.asin == scope.asin)
+    stmt = stmt.where(_S.c.asin == scope.asin) if scope.asin else stmt.where(_S.c.asin.in_(sorted(asins)))
     if scope.since is not None:  # a day early: the local day may begin before UTC midnight
         start = datetime(scope.since.year, scope.since.month, scope.since.day, tzinfo=UTC) - timedelta(days=1)
         stmt = stmt.where(_S.c.seen_at >= start)
@@ -95,11 +95,19 @@ def _ads(conn: Connection, scope: Scope) -> list[AdsFact]:
 
 
 def load_day_rows(conn: Connection, zones: Mapping[str, tzinfo], scope: Scope = Scope()) -> list[DayRow]:
-    """The joined days of ``scope``, sorted by marketplace, ASIN, keyword and day."""
-    rows = join_days(_sightings(conn, scope), _ads(conn, scope), zones)
-    if scope.since is not None:
-        rows = [r for r in rows if r.day >= scope.since]
-    return rows
+    """The joined days of ``scope`` that have ads data, or sightings from the first ads day on, sorted
+    by marketplace, ASIN, keyword and day.
+
+    Sightings before the first ads day (and of ASINs without ads days) are not read: nothing can be
+    estimated from them, and a history of millions of sightings without ads data costs nothing here.
+    """
+    ads = _ads(conn, scope)
+    if not ads:
+        return []
+    first = min(a.day for a in ads)
+    since = max(first, scope.since) if scope.since is not None else first
+    sightings = _sightings(conn, replace(scope, since=since), {a.asin for a in ads if a.asin})
+    return [r for r in join_days(sightings, ads, zones) if r.day >= since]
 
 
 def by_key(rows: Sequence[DayRow]) -> dict[Key, list[DayRow]]:
