@@ -43,6 +43,11 @@ def seller(engine: Engine, tmp_path: Path, smtp: Server) -> World:  # noqa: F811
     return world
 
 
+def blobs_of(world: World) -> BlobStore:
+    assert world.blobs is not None
+    return world.blobs
+
+
 @pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -69,8 +74,8 @@ def test_ctr_drop_is_emailed_once_with_numbers_chart_and_evidence(
     smtp.start()
     config = seller.config
     assert config.email is not None
-    flush_outbox(seller.engine, config.email, "", seller.blobs, seller.now)  # type: ignore[arg-type]
-    flush_outbox(seller.engine, config.email, "", seller.blobs, seller.now)  # type: ignore[arg-type]
+    flush_outbox(seller.engine, config.email, "", blobs_of(seller), seller.now)
+    flush_outbox(seller.engine, config.email, "", blobs_of(seller), seller.now)
     received = [m for m in smtp.inbox.messages if "lowers the CTR" in str(m["Subject"])]
     assert len(received) == 1
     message = received[0]
@@ -89,7 +94,7 @@ def test_ctr_drop_is_emailed_once_with_numbers_chart_and_evidence(
         event = session.exec(select(Event).where(Event.kind == "ctr_drop")).one()
         row = session.get(Outbox, event.outbox_id)
         assert row is not None
-        items = load_alert_items(session, events_of(session, row), seller.blobs)
+        items = load_alert_items(session, events_of(session, row), blobs_of(seller))
     html = render_html(items, subject=subject_for(items), embed="data")
     page_file = tmp_path / "ctr_drop.html"
     page_file.write_text(html, encoding="utf-8")
@@ -113,7 +118,7 @@ def test_main_replaced_email_shows_ctr_before_and_since(seller: World, smtp: Ser
     assert "main_replaced" in [f.kind for f in fired]
     with Session(seller.engine) as session:
         event = session.exec(select(Event).where(Event.kind == "main_replaced")).one()
-        (item,) = load_alert_items(session, [event], seller.blobs)
+        (item,) = load_alert_items(session, [event], blobs_of(seller))
     assert item.impact is not None
     assert item.impact.before is not None and item.impact.before[2] > 10_000  # 28 days of impressions
     assert item.impact.since is None  # no ads day since the replacement yet: said, not zero
@@ -130,7 +135,7 @@ def test_report_impact_section_in_chromium(seller: World, browser: Any, tmp_path
         seller.sweep(Page(ads=[Ad("PT03")]))
     seller.sweep(Page(ads=[Ad("MAIN")]))
     at = seller.now + timedelta(minutes=5)  # the sweep's pages are stored seconds after it started
-    summary = build_report(seller.engine, seller.config, seller.blobs, tmp_path / "site", at)
+    summary = build_report(seller.engine, seller.config, blobs_of(seller), tmp_path / "site", at)
 
     with (summary.out_dir / "ads_days.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
@@ -193,7 +198,7 @@ def test_hostile_ads_day_is_refused_by_name_and_never_ends_a_sweep(seller: World
         when = day.day.isoformat()
     fired = seller.sweep(Page(ads=[Ad("PT03")]))  # the sweep closes; nothing is concluded from it
     assert "ctr_drop" not in [f.kind for f in fired]
-    summary = build_report(seller.engine, seller.config, seller.blobs, tmp_path / "site", seller.now)
+    summary = build_report(seller.engine, seller.config, blobs_of(seller), tmp_path / "site", seller.now)
     index = summary.index.read_text(encoding="utf-8")
     assert "The impact sections are left out" in index
     assert f"ads day {when} us {ASIN} &#39;{KW}&#39;: more clicks than impressions (900 &gt; 40)" in index

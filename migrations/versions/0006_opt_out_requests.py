@@ -8,11 +8,10 @@ Create Date: 2026-12-04 16:03:57.967191
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel.sql.sqltypes.AutoString)
+import sqlmodel
 from alembic import op
 
-import monitor.models  # noqa: F401
-
+import monitor.models
 
 revision: str = "0006"
 down_revision: str | None = "0002"
