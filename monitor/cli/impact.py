@@ -111,14 +111,11 @@ def _from_files(
         raise UsageError(f"{history_file}: not JSON ({exc})") from None
     sightings = sightings_from_history_json(data, str(history_file))
     markets = sorted({s.marketplace for s in sightings})
-    if marketplace is None:
-        if len(markets) != 1:
-            raise UsageError(
-                f"{history_file} holds marketplaces {', '.join(markets) or 'none'}: "
-                "say which one the --ads files are with --marketplace"
-            )
+    if marketplace is None and len(markets) == 1:
         marketplace = markets[0]
-    reports = [read_report_file(path, marketplace=marketplace.lower()) for path in files]
+    # Without one (a history of several marketplaces), each file must say its own (Country, Currency).
+    market = marketplace.strip().lower() if marketplace else None
+    reports = [read_report_file(path, market) for path in files]
     own: dict[str, set[str]] = defaultdict(set)
     for s in sightings:
         if s.asin:
@@ -135,7 +132,8 @@ def _from_files(
             f"{result.credited_to_only_asin}, the only ASIN in the history"
         )
     zones: dict[str, tzinfo] = {
-        m: ZoneInfo(MARKETPLACE_TIMEZONES.get(m, "UTC")) for m in {*markets, marketplace.lower()}
+        m: ZoneInfo(MARKETPLACE_TIMEZONES.get(m, "UTC"))
+        for m in {*markets, *(r.marketplace for r in reports)}
     }
     return sightings, result.facts, zones
 
