@@ -293,3 +293,14 @@ def test_a_keywords_verdict_is_its_worst_images_but_a_rare_image_does_not_blur_i
         6, days=180, impressions=3000, ctr=0.012, day_noise=0.08, effects={"PT01": 1.0, "PT02": 0.5}
     )
     assert estimate(worse).verdict == "worse"
+
+
+def test_low_volume_conversion_is_not_dragged_to_nothing_by_a_weekday_without_orders() -> None:
+    days = simulated(8, days=60, impressions=400, ctr=0.004, cvr=0.1, effects={"PT01": 1.0})
+    complete = [d for d in days if d.complete]
+    raw = sum(d.orders or 0 for d in complete) / sum(d.clicks or 0 for d in complete)
+    main = estimate(days).variant("MAIN")
+    assert (
+        main is not None and main.cvr is not None and main.cvr_low is not None and main.cvr_high is not None
+    )
+    assert main.cvr_low <= raw <= main.cvr_high and 0.5 * raw < main.cvr < 2 * raw

@@ -51,6 +51,9 @@ class EstimateSettings:
 
 
 DEFAULT_SETTINGS = EstimateSettings()
+# A weekday pattern is modelled only when every weekday has this many clicks (orders): with fewer, a
+# weekday without an order would drag the others' rates to nothing.
+WEEKDAY_MIN_EVENTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,8 +389,10 @@ def _fit_rates(
     days = [d for d, k in zip(days, keep, strict=True) if k]
     exposure, y = exposure[keep], y[keep]
     blocks = [np.zeros((len(days), 0))]
-    if len(days) >= settings.weekday_min_days:
-        blocks.append(sum_to_zero([d.day.weekday() for d in days], exposure))
+    weekdays = [d.day.weekday() for d in days]
+    per_weekday = np.bincount(weekdays, weights=y, minlength=7)[sorted(set(weekdays))]
+    if len(days) >= settings.weekday_min_days and per_weekday.min() >= WEEKDAY_MIN_EVENTS:
+        blocks.append(sum_to_zero(weekdays, exposure))
     if len(active) > 1:
         blocks.append(sum_to_zero([keywords.index(d.keyword) for d in days], exposure))
     return fit_rates(y, exposure, shares, np.column_stack(blocks), columns)

@@ -8,12 +8,14 @@ their CTRs — a mixture, not a majority vote and not a product:
     E[clicks_d] = impressions_d * exp(weekday_d + keyword_d) * sum_v share_dv * exp(b_v)
 
 ``exp(b_v)`` is variant v's CTR on an average weekday (sum-to-zero coding of weekday and keyword
-effects). The model is fitted by maximum likelihood with statsmodels (``GenericLikelihoodModel``,
-Poisson likelihood, started from the log-linear GLM ``log E = ... + sum_v share_dv b_v``, which is the
-same model on days that showed one variant). Its covariance is then widened by the quasi-likelihood
-scale — Pearson chi2 / residual degrees of freedom, never below 1 — so that the intervals include the
-day-to-day variation the data shows (about ±15% a day in real accounts), not only the Poisson noise of
-the clicks; intervals use Student's t with the residual degrees of freedom.
+effects). The model is fitted with statsmodels (``GenericLikelihoodModel``, Newton) as a
+quasi-likelihood: day-level noise (about ±15% a day in real accounts) makes the variance of a day's
+clicks mu + k mu^2, so after a Poisson fit k is estimated from the residuals (moments) and the model is
+fitted again with each day weighted by 1 / (1 + k mu), as a negative binomial GLM would. The covariance
+is then widened by the Pearson scale of that variance (never below 1), so the intervals include the
+day-to-day variation the data shows, not only the Poisson noise of the clicks; they use Student's t
+with the residual degrees of freedom. When the mixture fit fails, the log-linear GLM
+``log E = ... + sum_v share_dv b_v`` (the same model on days that showed one variant) stands in.
 """
 
 from __future__ import annotations
@@ -91,21 +93,35 @@ def fit_rates(
         return None
     start = np.zeros(x.shape[1])
     start[: shares.shape[1]] = math.log(max(float(events.sum()), 0.5) / max(float(exposure.sum()), 1.0))
+    weights = np.ones(len(events))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # separation, a variant never clicked: its interval shows it
         try:
-            params, cov = _mixture(events, exposure, shares, nuisance, start)
-            if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
+            params, cov = _mixture(events, exposure, shares, nuisance, start, weights)
+            if _finite(params, cov):
+                # Day-level noise makes the variance mu + k mu^2 (k ~ 0.02 for ±15% a day): weigh
+                # each day by 1 / (1 + k mu), the quasi-likelihood of that variance (as NB2 does).
+                mu = _mean(params, exposure, shares, nuisance)
+                k = max(float(np.sum((events - mu) ** 2 - events) / max(float(np.sum(mu**2)), 1e-12)), 0.0)
+                weights = 1.0 / (1.0 + k * mu)
+                refit = _mixture(events, exposure, shares, nuisance, params, weights)
+                params, cov = refit if _finite(*refit) else (params, cov)
+                weights = weights if _finite(*refit) else np.ones(len(events))
+            else:
                 # The log-linear GLM is the same model on single-variant days, and IRLS is steadier.
                 params, cov = _log_linear(events, exposure, x)
         except (ValueError, np.linalg.LinAlgError, OverflowError):
             return None
-    if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
+    if not _finite(params, cov):
         return None
     df_resid = float(len(events) - x.shape[1])
     mu = _mean(params, exposure, shares, nuisance)
-    scale = float(np.sum((events - mu) ** 2 / np.maximum(mu, 1e-12)) / df_resid)
+    scale = float(np.sum(weights * (events - mu) ** 2 / np.maximum(mu, 1e-12)) / df_resid)
     return RateFit(tuple(columns), params, cov * max(scale, 1.0), df_resid)
+
+
+def _finite(params: FloatArray, cov: FloatArray) -> bool:
+    return bool(np.all(np.isfinite(params)) and np.all(np.isfinite(cov)))
 
 
 def _log_linear(events: FloatArray, exposure: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -125,23 +141,29 @@ def _mean(params: FloatArray, exposure: FloatArray, shares: FloatArray, nuisance
 
 
 def _mixture(
-    events: FloatArray, exposure: FloatArray, shares: FloatArray, nuisance: FloatArray, start: FloatArray
+    events: FloatArray,
+    exposure: FloatArray,
+    shares: FloatArray,
+    nuisance: FloatArray,
+    start: FloatArray,
+    weights: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
+    """Maximise the day-weighted Poisson log-likelihood of the mixture model (statsmodels, Newton)."""
     from statsmodels.base.model import GenericLikelihoodModel
 
     def loglike(params: FloatArray) -> float:
         mu = np.maximum(_mean(params, exposure, shares, nuisance), 1e-300)
-        return float(np.sum(events * np.log(mu) - mu))
+        return float(np.sum(weights * (events * np.log(mu) - mu)))
 
     def score(params: FloatArray) -> FloatArray:
-        grad, _mu, _g = _derivatives(params, events, exposure, shares, nuisance)
+        grad, _mu, _g = _derivatives(params, events, exposure, shares, nuisance, weights)
         return np.asarray(grad, dtype=np.float64)
 
     def hessian(params: FloatArray) -> FloatArray:
-        _grad, mu, g = _derivatives(params, events, exposure, shares, nuisance)
+        _grad, mu, g = _derivatives(params, events, exposure, shares, nuisance, weights)
         k = shares.shape[1]
-        resid = events / np.maximum(mu, 1e-300) - 1.0
-        second = -(g * (events / np.maximum(mu, 1e-300) ** 2)[:, None]).T @ g
+        resid = weights * (events / np.maximum(mu, 1e-300) - 1.0)
+        second = -(g * (weights * events / np.maximum(mu, 1e-300) ** 2)[:, None]).T @ g
         second[:k, :k] += np.diag(resid @ g[:, :k])
         second[:k, k:] += (g[:, :k] * resid[:, None]).T @ nuisance
         second[k:, :k] = second[:k, k:].T
@@ -157,7 +179,12 @@ def _mixture(
 
 
 def _derivatives(
-    params: FloatArray, events: FloatArray, exposure: FloatArray, shares: FloatArray, nuisance: FloatArray
+    params: FloatArray,
+    events: FloatArray,
+    exposure: FloatArray,
+    shares: FloatArray,
+    nuisance: FloatArray,
+    weights: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The score, the means and d mu / d params (days x params) of the Poisson mixture likelihood."""
     k = shares.shape[1]
@@ -166,5 +193,5 @@ def _derivatives(
     base = exposure * level
     mu = base * (shares @ rates)
     g = np.column_stack([base[:, None] * shares * rates[None, :], mu[:, None] * nuisance])
-    grad: FloatArray = (events / np.maximum(mu, 1e-300) - 1.0) @ g
+    grad: FloatArray = (weights * (events / np.maximum(mu, 1e-300) - 1.0)) @ g
     return grad, mu, g
