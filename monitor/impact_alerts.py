@@ -28,7 +28,8 @@ from monitor.impact.estimate import estimate
 from monitor.impact.events import Told, detect_ctr_drops, told_key
 from monitor.impact.join import DayRow
 from monitor.impact.text import ctr_change_sentence, label, tick, variant_row
-from monitor.impact_data import Scope, Zones, by_key, load_day_rows
+from monitor.impact.zones import Zones
+from monitor.impact_data import Scope, by_key, load_day_rows
 from monitor.models import AdsDay, Event, PageVisit, Sighting
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ marketplace-local day; ``impacts`` estimates each
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -25,7 +25,10 @@ from monitor.ads.store import query_ads_days
 from monitor.impact.estimate import KeywordImpact, estimate
 from monitor.impact.facts import ads_from_rows
 from monitor.impact.join import SP_UNITS, AdsFact, DayRow, SightingFact, join_days
+from monitor.impact.zones import Zones
 from monitor.models import PageVisit, Sighting
+
+__all__ = ["Key", "Scope", "Zones", "by_key", "impacts", "key_of", "load_day_rows"]
 
 _S = Sighting.__table__  # type: ignore[attr-defined]
 _V = PageVisit.__table__  # type: ignore[attr-defined]
@@ -42,18 +45,6 @@ class Scope:
     keyword: str | None = None
     since: date | None = None  # marketplace-local day
     until: datetime | None = None  # sightings up to this moment (an event's time)
-
-
-class Zones(dict[str, tzinfo]):
-    """Marketplace -> reporting time zone, asked of ``zone_of`` (``Config.timezone``) on first use."""
-
-    def __init__(self, zone_of: Callable[[str], tzinfo]) -> None:
-        super().__init__()
-        self.zone_of = zone_of
-
-    def __missing__(self, marketplace: str) -> tzinfo:
-        zone = self[marketplace] = self.zone_of(marketplace)
-        return zone
 
 
 def key_of(marketplace: str, asin: str, keyword: str) -> Key:

@@ -28,7 +28,7 @@ from monitor.alerts import build_message, message_bytes, render_html, subject_fo
 from monitor.config import Config, Email
 from monitor.errors import AuthenticationError, ConfigError, DeliveryError, MonitorError
 from monitor.files import BlobStore
-from monitor.impact_data import Zones
+from monitor.impact.zones import Zones
 from monitor.models import Event, Outbox
 from monitor.outbox import (
     FAILED,

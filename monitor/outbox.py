@@ -55,8 +55,7 @@ from monitor.changes import (
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.files import BlobStore
-from monitor.impact_alerts import ctr_drop_candidates, default_zones, impact_facts
-from monitor.impact_data import Zones
+from monitor.impact.zones import Zones
 from monitor.models import (
     Event,
     GalleryImage,
@@ -400,6 +399,8 @@ def close_sweep_events(session: Session, sweep: SweepRun, config: Config, now: d
                     detected.append(found)
     overdue = overdue_optouts(session, now, timedelta(hours=config.alerts.optout_grace_hours))
     detected += [found for _row, found in overdue]
+    from monitor.impact_alerts import ctr_drop_candidates  # numpy and statsmodels: only when needed
+
     detected += ctr_drop_candidates(session, Zones(config.timezone), now)
     events = _store(session, detected, config, sweep.id, now)
     mark_told(overdue, events)
@@ -584,6 +585,8 @@ def load_alert_items(
 
     ``zones`` are the marketplaces' reporting time zones (``Config.timezone``; default: the usual ones).
     """
+    from monitor.impact_alerts import default_zones, impact_facts  # numpy and statsmodels: when rendering
+
     zones = zones if zones is not None else default_zones()
     items: list[AlertItem] = []
     for event in events:
