@@ -304,3 +304,19 @@ def test_low_volume_conversion_is_not_dragged_to_nothing_by_a_weekday_without_or
         main is not None and main.cvr is not None and main.cvr_low is not None and main.cvr_high is not None
     )
     assert main.cvr_low <= raw <= main.cvr_high and 0.5 * raw < main.cvr < 2 * raw
+
+
+def test_one_sweep_a_day_uses_the_days_as_seen() -> None:
+    """One sighting a day cannot show mixing within a day: the shares are taken as they are."""
+    days = simulated(
+        14, days=60, impressions=800, ctr=0.02, sightings_per_day=1, mixed_days=0.0, switch=0.1,
+        effects={"PT02": 1.3, "PT03": 0.45},
+    )  # fmt: skip
+    result = estimate(days)
+    main, pt03 = result.variant("MAIN"), result.variant("PT03")
+    assert main is not None and main.ctr_low is not None and main.ctr_high is not None
+    assert main.ctr_low <= 0.02 <= main.ctr_high
+    assert pt03 is not None and pt03.ctr_change_low is not None and pt03.ctr_change_high is not None
+    assert pt03.days >= 7 and pt03.verdict == "worse"
+    assert pt03.ctr_change_low <= -0.55 <= pt03.ctr_change_high
+    assert all(v.cvr is None or v.cvr <= 1.0 for v in result.variants)

@@ -322,8 +322,8 @@ def _rate(
     if fit is None or variant not in fit.columns:
         return None, None, None
     value, low, high = fit.interval(fit.unit(variant), settings.level)
-    rate, upper = _exp(value), _exp(high)
-    return rate, _exp(low), 1.0 if upper is None or upper > 1.0 else upper  # a rate is at most 100%
+    rate, lower, upper = _exp(value), _exp(low), _exp(high)
+    return tuple(None if r is None else min(r, 1.0) for r in (rate, lower, upper))  # type: ignore[return-value]
 
 
 def _change(

@@ -19,6 +19,12 @@ FloatArray = npt.NDArray[np.float64]
 _GRID = np.linspace(0.0, 1.0, 21)
 
 
+# Within-day mixing can only be seen on days with a few sightings; with one sweep a day it cannot be
+# told from a pure day, so the observed shares are used as they are.
+MIN_SIGHTINGS = 3  # sightings a day for the day to inform the distribution of true shares
+MIN_DAYS = 10  # such days needed before any share is calibrated
+
+
 def calibrated_shares(counts: FloatArray, iterations: int = 100) -> FloatArray:
     """Rows of sighting counts per variant (days x variants) -> expected true shares (rows sum to 1)."""
     from scipy import stats
@@ -26,7 +32,8 @@ def calibrated_shares(counts: FloatArray, iterations: int = 100) -> FloatArray:
     totals = counts.sum(axis=1)
     out = np.zeros_like(counts, dtype=np.float64)
     seen = totals > 0
-    if not seen.any():
+    np.divide(counts, totals[:, None], out=out, where=seen[:, None])
+    if int(np.count_nonzero(totals >= MIN_SIGHTINGS)) < MIN_DAYS:
         return out
     for j in range(counts.shape[1]):
         # Days with the same (count, total) share a posterior: EM runs on the distinct pairs only.
@@ -34,16 +41,18 @@ def calibrated_shares(counts: FloatArray, iterations: int = 100) -> FloatArray:
         unique, inverse, weight = np.unique(codes, return_inverse=True, return_counts=True)
         pairs = np.column_stack([unique // 100_000, unique % 100_000]).astype(np.float64)
         likelihood = stats.binom.pmf(pairs[:, :1], pairs[:, 1:], _GRID[None, :])
+        informative = np.where(pairs[:, 1] >= MIN_SIGHTINGS, weight, 0).astype(np.float64)
         mixing = np.full(len(_GRID), 1.0 / len(_GRID))
-        posterior = likelihood
         for _ in range(iterations):
             posterior = likelihood * mixing
             posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), 1e-300)
-            updated = weight @ posterior / weight.sum()
+            updated = informative @ posterior / informative.sum()
             converged = np.abs(updated - mixing).max() < 1e-5
             mixing = updated
             if converged:
                 break
+        posterior = likelihood * mixing
+        posterior /= np.maximum(posterior.sum(axis=1, keepdims=True), 1e-300)
         out[seen, j] = (posterior @ _GRID)[inverse.ravel()]
     sums = out.sum(axis=1, keepdims=True)
     np.divide(out, sums, out=out, where=sums > 0)
