@@ -127,7 +127,11 @@ def impact_facts(
         return None, None
     if not any(d.has_ads for d in days):
         return None, None
-    impact = estimate(days)
+    try:
+        impact = estimate(days)
+    except Exception:  # the email goes out without its CTR part rather than not at all
+        log.exception("no CTR numbers in the email of event %s", event.id)
+        return None, None
     focus = event.variant or ("UNKNOWN" if event.kind == CTR_DROP else None)
     focused = impact.variant(focus) if focus else None
     before = since = None
