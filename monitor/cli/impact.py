@@ -24,6 +24,7 @@ from monitor.impact.estimate import KeywordImpact, VariantImpact
 from monitor.impact.join import AdsFact, DayRow, SightingFact
 from monitor.impact.table import AsinImpact
 
+_ADS_HELP = "Files mode: report files as for `ads import` (--ads A.csv B.xlsx)"
 _FILES_HELP = "Files mode: the JSON of `ismon history --json` (needs --ads; no config or database)"
 
 
@@ -35,12 +36,10 @@ def impact(
     since: Annotated[str | None, typer.Option(help="2026-11-01, 90d, 12w or an ISO time")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array, one object per keyword")] = False,
     history_file: Annotated[Path | None, typer.Option("--history", help=_FILES_HELP)] = None,
-    ads_files: Annotated[
-        list[Path] | None, typer.Option("--ads", help="Files mode: report files as for `ads import`")
-    ] = None,
+    ads_files: Annotated[list[Path] | None, typer.Option("--ads", help=_ADS_HELP)] = None,
     marketplace: Annotated[
         str | None,
-        typer.Option(help="Files mode: the marketplace of the --ads files [default: the history's]"),
+        typer.Option(help="Files mode: the --ads files' marketplace (default: the history's)"),
     ] = None,
 ) -> None:
     """What each image did to click-through and conversion, per ASIN and keyword, with 95% intervals.
