@@ -5,7 +5,8 @@ with their product, gallery MAIN, ad image, screenshot and recent history into `
 this module renders them with the Jinja2 templates in ``templates/email/`` (autoescaped), inlines the
 CSS with css_inline (mail clients drop ``<style>``) and builds a multipart/alternative message whose
 HTML part is multipart/related with the images attached by Content-ID. ``monitor/mailer.py`` stores
-the bytes on the outbox row and sends them.
+the bytes on the outbox row and sends them. The values it renders are in ``monitor/alert_items.py``,
+the Seller Support texts in ``monitor/support_text.py``.
 
 The same HTML can embed its images as ``data:`` URIs instead, for a preview file opened in a browser
 where ``cid:`` links cannot resolve.
@@ -14,11 +15,10 @@ where ``cid:`` links cannot resolve.
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -30,20 +30,39 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitor import paths
+from monitor.alert_items import AlertItem, ImpactFacts, Picture, Share, clean_line
+from monitor.alert_items import when as _when
 from monitor.changes import (
     BLOCKED,
-    IMAGE_KINDS,
+    CTR_DROP,
     LISTING_MAIN_CHANGED,
     MAIN_REPLACED,
     MAIN_RESTORED,
     NOT_SEEN,
+    OPTOUT_OVERDUE,
     PARSER_DRIFT,
     SYSTEM_KINDS,
     UNKNOWN,
     UNKNOWN_IMAGE,
     sort_key,
 )
-from monitor.files import sniff_extension
+from monitor.support_text import opt_out_followup, opt_out_request
+
+__all__ = [
+    "AlertItem",
+    "ImpactFacts",
+    "Picture",
+    "Share",
+    "build_message",
+    "clean_line",
+    "fit",
+    "message_bytes",
+    "opt_out_followup",
+    "opt_out_request",
+    "render_html",
+    "render_text",
+    "subject_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +73,11 @@ INLINE_BUDGET = 7_000_000
 
 Embed = Literal["cid", "data"]
 
-_IMAGE_SUBTYPES = {"jpg": "jpeg", "png": "png", "gif": "gif", "webp": "webp", "avif": "avif"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 LABELS: dict[str, tuple[str, str]] = {
     # kind: (badge text, badge colour)
+    CTR_DROP: ("CTR drop", "#8a1538"),
+    OPTOUT_OVERDUE: ("Opt-out overdue", "#a04000"),
     MAIN_REPLACED: ("MAIN replaced", "#b12704"),
     UNKNOWN_IMAGE: ("Image not in gallery", "#c45500"),
     LISTING_MAIN_CHANGED: ("Listing MAIN changed", "#0066c0"),
@@ -84,76 +103,6 @@ class EventLike(Protocol):
     def variant(self) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class Picture:
-    """An image for the email, or the note that says why it is missing."""
-
-    label: str
-    data: bytes | None = None
-    note: str = ""
-
-    @property
-    def subtype(self) -> str | None:
-        return _IMAGE_SUBTYPES.get(sniff_extension(self.data)) if self.data else None
-
-    @property
-    def usable(self) -> bool:
-        return self.subtype is not None
-
-    @property
-    def cid(self) -> str:
-        digest = hashlib.sha256(self.data or b"").hexdigest()[:24]
-        return f"img-{digest}@ismon"
-
-    @property
-    def missing_note(self) -> str:
-        if self.usable:
-            return ""
-        if self.data:
-            return self.note or "The stored file is not an image a mail client can show."
-        return self.note or "No image was kept for this."
-
-
-@dataclass(frozen=True)
-class Share:
-    """How often one state was shown for a keyword in the recent window."""
-
-    state: str  # a variant, "unknown" or "ambiguous"
-    count: int
-    percent: int
-
-
-@dataclass(frozen=True)
-class AlertItem:
-    """One event with everything an email shows about it."""
-
-    kind: str
-    created_at: datetime
-    marketplace: str
-    asin: str | None = None
-    product_name: str = ""
-    keyword: str | None = None
-    unit: str | None = None
-    placement: str | None = None
-    position: int | None = None
-    page: int | None = None
-    variant: str | None = None
-    previous_variant: str | None = None
-    detail: str = ""
-    first_seen_at: datetime | None = None
-    last_seen_at: datetime | None = None
-    main: Picture | None = None
-    shown: Picture | None = None
-    screenshot: Picture | None = None
-    shares: tuple[Share, ...] = field(default=())
-    recent_days: int = 14
-
-
-def clean_line(text: str) -> str:
-    """One line of text safe for a header: no control characters, no line breaks, single spaces."""
-    return " ".join(_CONTROL.sub(" ", text).split())
-
-
 def _quoted(keyword: str | None) -> str:
     return f'"{clean_line(keyword or "")}"'
 
@@ -175,6 +124,11 @@ def headline(event: EventLike) -> str:
         return f"{event.marketplace}: blocked by captcha pages"
     if event.kind == PARSER_DRIFT:
         return f"{event.marketplace}: pages not recognised (parser drift?)"
+    if event.kind == CTR_DROP:
+        return f"{event.variant or 'an image not in the gallery'} lowers the CTR for {kw}"
+    if event.kind == OPTOUT_OVERDUE:
+        scope = f" for {kw}" if event.keyword else ""
+        return f"opt-out not in effect{scope}: the ad still shows {event.variant or 'another image'}"
     return event.kind.replace("_", " ")
 
 
@@ -208,53 +162,6 @@ def subject_for(events: Sequence[EventLike]) -> str:
     return _truncate(clean_line(text))
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
-
-
-def opt_out_request(items: Sequence[AlertItem]) -> str:
-    """A ready-to-paste request to Seller Support naming the ASINs and keywords, or "" when none."""
-    concerned = [i for i in items if i.asin and i.kind in (*IMAGE_KINDS, LISTING_MAIN_CHANGED, NOT_SEEN)]
-    primary = [i for i in concerned if i.kind in (MAIN_REPLACED, UNKNOWN_IMAGE)] or concerned
-    if not primary:
-        return ""
-    listed: dict[tuple[str, str], dict[str, str]] = {}
-    names: dict[tuple[str, str], str] = {}
-    for item in primary:
-        key = (item.marketplace, item.asin or "")
-        names.setdefault(key, clean_line(item.product_name))
-        keywords = listed.setdefault(key, {})
-        if item.keyword:
-            seen = ""
-            if item.kind in (MAIN_REPLACED, UNKNOWN_IMAGE):
-                shown = item.variant or "an image not in the gallery"
-                seen = f" (the ad showed {shown} since {_when(item.first_seen_at or item.created_at)})"
-            keywords.setdefault(clean_line(item.keyword), seen)
-    lines = [
-        "Subject: Request to opt out of automated image selection in Sponsored Products ads",
-        "",
-        "Hello Seller Support,",
-        "",
-        # One line per paragraph: the support form and the <pre> wrap it; hard breaks would not fit either.
-        "Our Sponsored Products ads are displaying gallery images other than the MAIN image of our "
-        "listings. We did not choose these images, and they change the click-through rate of our campaigns "
-        "in ways we cannot control. Please opt the following ASINs out of automated ad image selection, so "
-        "that their ads always show the listing's MAIN image:",
-        "",
-    ]
-    for (marketplace, asin), keywords in listed.items():
-        name = names[(marketplace, asin)]
-        lines.append(f"- {asin}{f' ({name})' if name else ''}, marketplace {marketplace}")
-        for keyword, seen in keywords.items():
-            lines.append(f'    search term "{keyword}"{seen}')
-    lines += [
-        "",
-        "We observed this with our own monitoring of the search results and can send screenshots.",
-        "Thank you for your help.",
-    ]
-    return "\n".join(lines)
-
-
 def _src(picture: Picture | None, embed: Embed) -> str:
     if picture is None or not picture.usable or picture.data is None:
         return ""
@@ -262,6 +169,26 @@ def _src(picture: Picture | None, embed: Embed) -> str:
         encoded = base64.b64encode(picture.data).decode("ascii")
         return f"data:image/{picture.subtype};base64,{encoded}"
     return f"cid:{picture.cid}"
+
+
+def _ratio(value: tuple[float, int, int] | None) -> str:
+    return (
+        "no ads data yet"
+        if value is None
+        else f"{100 * value[0]:.2f} % ({value[1]:,} clicks of {value[2]:,})"
+    )
+
+
+def _impact_view(item: AlertItem, embed: Embed) -> dict[str, Any] | None:
+    if item.impact is None:
+        return None
+    return {
+        "facts": item.impact,
+        "chart": _src(item.chart, embed) if item.chart is not None else "",
+        "chart_alt": f"Daily CTR for {item.impact.keyword} with the image shown",
+        "before": _ratio(item.impact.before) if item.impact.before_period else "",
+        "since": _ratio(item.impact.since) if item.impact.since_period else "",
+    }
 
 
 def _view(item: AlertItem, embed: Embed) -> dict[str, Any]:
@@ -309,7 +236,9 @@ def _view(item: AlertItem, embed: Embed) -> dict[str, Any]:
     if item.last_seen_at:
         facts.append(("Last seen", _when(item.last_seen_at)))
     facts.append(("Reported", _when(item.created_at)))
+    impact = _impact_view(item, embed)
     return {
+        "impact": impact,
         "item": item,
         "label": label,
         "colour": colour,
@@ -327,6 +256,7 @@ def _view(item: AlertItem, embed: Embed) -> dict[str, Any]:
 def _groups(items: Sequence[AlertItem], embed: Embed) -> list[dict[str, Any]]:
     """Events grouped by product (marketplace, ASIN); marketplace-wide events last."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
+    shown: set[tuple[str, str | None, str]] = set()  # a keyword's CTR table and chart, once per email
     for item in order(items):
         if item.asin and item.kind not in SYSTEM_KINDS:
             key = (item.marketplace, item.asin)
@@ -337,7 +267,12 @@ def _groups(items: Sequence[AlertItem], embed: Embed) -> list[dict[str, Any]]:
             title = f"Monitoring of {item.marketplace}"
             subtitle = "About the sweep itself, not one product"
         group = groups.setdefault(key, {"title": title, "subtitle": subtitle, "items": []})
-        group["items"].append(_view(item, embed))
+        view = _view(item, embed)
+        if view["impact"] is not None:
+            seen = (item.marketplace, item.asin, view["impact"]["facts"].keyword)
+            view["impact"]["repeat"] = seen in shown
+            shown.add(seen)
+        group["items"].append(view)
     return sorted(groups.values(), key=lambda g: g["subtitle"].startswith("About"))
 
 
@@ -366,6 +301,7 @@ def _context(items: Sequence[AlertItem], subject: str, embed: Embed) -> dict[str
         "groups": _groups(ranked, embed),
         "summary": [_story(i) for i in ranked],
         "opt_out": opt_out_request(ranked),
+        "opt_out_followup": opt_out_followup(ranked),
         "recent_days": ranked[0].recent_days if ranked else 14,
     }
 
@@ -387,7 +323,7 @@ def pictures(items: Sequence[AlertItem]) -> list[Picture]:
     seen: set[str] = set()
     out: list[Picture] = []
     for item in order(items):
-        for picture in (item.main, item.shown, item.screenshot):
+        for picture in (item.main, item.shown, item.screenshot, item.chart):
             if picture is not None and picture.usable and picture.cid not in seen:
                 seen.add(picture.cid)
                 out.append(picture)
@@ -399,7 +335,8 @@ def fit(items: Sequence[AlertItem], budget: int = INLINE_BUDGET) -> list[AlertIt
     allowed: set[str] = set()
     used = 0
     ranked = order(items)
-    for picture in [p for i in ranked for p in (i.main, i.shown)] + [i.screenshot for i in ranked]:
+    first = [p for i in ranked for p in (i.main, i.shown, i.chart)]
+    for picture in first + [i.screenshot for i in ranked]:
         if picture is None or not picture.usable or picture.cid in allowed:
             continue
         size = len(picture.data or b"")
@@ -412,7 +349,10 @@ def fit(items: Sequence[AlertItem], budget: int = INLINE_BUDGET) -> list[AlertIt
             return picture
         return Picture(label=picture.label, note="Left out to keep this email small; `ismon report` has it.")
 
-    return [replace(i, main=keep(i.main), shown=keep(i.shown), screenshot=keep(i.screenshot)) for i in ranked]
+    return [
+        replace(i, main=keep(i.main), shown=keep(i.shown), screenshot=keep(i.screenshot), chart=keep(i.chart))
+        for i in ranked
+    ]
 
 
 def _filename(picture: Picture) -> str:

@@ -41,13 +41,17 @@ LISTING_MAIN_CHANGED = "listing_main_changed"
 BLOCKED = "blocked"
 NOT_SEEN = "not_seen"
 PARSER_DRIFT = "parser_drift"
+CTR_DROP = "ctr_drop"  # monitor/impact: a variant's CTR change interval lies below zero
+OPTOUT_OVERDUE = "optout_overdue"  # monitor/optouts.py: an opt-out not in effect after its grace
 
 IMAGE_KINDS = frozenset({MAIN_REPLACED, MAIN_RESTORED, UNKNOWN_IMAGE})
 SYSTEM_KINDS = frozenset({BLOCKED, PARSER_DRIFT})  # about a marketplace, not about one product
 
 # Most important first: the subject of a digest tells the first story in this order.
 KIND_ORDER: tuple[str, ...] = (
+    CTR_DROP,
     MAIN_REPLACED,
+    OPTOUT_OVERDUE,
     UNKNOWN_IMAGE,
     LISTING_MAIN_CHANGED,
     MAIN_RESTORED,

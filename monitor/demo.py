@@ -1,9 +1,11 @@
 """``ismon demo``: the whole pipeline on this machine, against the simulated storefront and Ads API.
 
 It starts the storefront, the simulated Amazon Ads API and a local SMTP sink, writes a config, refreshes
-the galleries, runs two sweeps with an ImageSmith swap between them, pulls the last 30 days of Sponsored
-Products reports through the Ads API, delivers the alerts into files a person can open, writes the
-report, and says where to look. Nothing leaves 127.0.0.1.
+the galleries, plays four simulated weeks of one ad whose image changes (a sweep a day on a simulated
+clock, while the Ads API reports each image's real CTR effect: ``monitor/storefront/effects.py``),
+pulls those weeks of Sponsored Products reports through the Ads API, runs two sweeps now with an
+ImageSmith swap between them, delivers the alerts (``ctr_drop`` among them) into files a person can
+open, writes the report, and says where to look. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -15,22 +17,26 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from time import monotonic
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiosmtpd.controller import Controller
 
-from monitor.config import load_config
+from monitor.config import MARKETPLACE_TIMEZONES, load_config
 from monitor.db import open_database
 from monitor.files import BlobStore
 from monitor.secrets import Secrets
 from monitor.storefront.adsapi import DEMO_CLIENT_ID, SimulatedAdsApi
 from monitor.storefront.adsdata import AdsWorld
+from monitor.storefront.effects import STORY, demo_ctr, effect, shown_on, story_schedule
 from monitor.sweep import SweepOptions, refresh_galleries, run_sweep
 
 Say = Callable[[str], None]
+PAST_DAYS = 28  # simulated days of history before today: enough for real verdicts (bench/impact.py)
 DEMO_PROFILE = "1234567890"
 
 
@@ -179,7 +185,10 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
     scenario = demo_scenario()
     sink = MailSink(folder / "mail")
     ok = True
-    world = AdsWorld(scenario, auto_campaign=True)
+    today = clock().astimezone(ZoneInfo(MARKETPLACE_TIMEZONES["us"])).date()
+    first_day = today - timedelta(days=PAST_DAYS)
+    schedule = story_schedule(first_day, PAST_DAYS)
+    world = AdsWorld(scenario, ctr=demo_ctr, variant_on=shown_on(scenario, schedule), auto_campaign=True)
     ads_api = SimulatedAdsApi(world, profiles={DEMO_PROFILE: "us"}, pending_s=0.5)
     with Storefront(scenario) as store, ads_api:
         port = sink.start()
@@ -197,9 +206,13 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             engine = open_database(config.database_url)
             say(f"config      {config_path}")
 
-            results = refresh_galleries(config, engine, clock=clock)
+            results = refresh_galleries(config, engine, clock=_at(_morning(first_day, config)))
             ok &= all(r.ok for r in results)
             say(f"galleries   {sum(r.ok for r in results)}/{len(results)} imported")
+
+            ok &= _past_days(config, engine, store, scenario, schedule, say)
+            store.set_scenario(scenario)
+            ok &= _pull_ads(config, engine, ads_api, clock, say, since=first_day)
 
             first = run_sweep(config, engine, clock=clock, options=SweepOptions(trigger="demo"))
             ok &= first.status == "ok"
@@ -213,8 +226,6 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             ok &= second.status == "ok"
             say(_line("sweep 2", second))
 
-            ok &= _pull_ads(config, engine, ads_api, clock, say)
-
             flushed = flush_configured(engine, config, Secrets({}), clock())
             ok &= flushed.pending == 0 and flushed.sent > 0
             say(f"alerts      {flushed.sent} emails delivered, {flushed.pending} pending")
@@ -227,24 +238,72 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
     say("Look at:")
     for path in sink.messages:
         say(f"  alert email  {path}")
+    drops = [path for path in sink.messages if "lowers the CTR" in path.read_text(encoding="utf-8")[:400]]
+    for path in drops:
+        say(f"  ctr_drop     {path}  (what an image cost in clicks, with the chart and the evidence)")
     say(f"  report       {report.index}")
+    chair = report.out_dir / f"product-us-{STORY[0]}.html"
+    say(f"  impact       {chair}  (“{STORY[1]}”: the daily CTR over the images shown, the tracking table)")
+    say(f"  impact table ismon --config {config_path} impact")
     say(f"  history      ismon --config {config_path} history")
     say(f"  ads days     ismon --config {config_path} ads show")
     return ok
 
 
-def _pull_ads(config: Any, engine: Any, api: Any, clock: Callable[[], datetime], say: Say) -> bool:
-    """The last 30 days of the simulated Ads API's reports, as ``ismon ads pull`` stores them."""
+def _pull_ads(
+    config: Any, engine: Any, api: Any, clock: Callable[[], datetime], say: Say, *, since: date | None = None
+) -> bool:
+    """The simulated Ads API's reports since ``since`` (default: the last 30 days), stored as by
+    ``ismon ads pull``."""
     from monitor.ads.pull import PullOptions, pull_configured
 
     env = {"ISMON_ADS_CLIENT_SECRET": api.client_secret, "ISMON_ADS_REFRESH_TOKEN": api.refresh_token}
     today = clock().astimezone(config.timezone("us")).date()
-    options = PullOptions(since=today - timedelta(days=30), first_poll_s=0.2, max_poll_s=1.0, max_wait_s=120)
+    since = since or today - timedelta(days=30)
+    options = PullOptions(since=since, first_poll_s=0.2, max_poll_s=1.0, max_wait_s=120)
     result = pull_configured(config, engine, Secrets(env), clock=clock, options=options)
     say(f"ads pull    {'; '.join(result.stored) or 'nothing stored'} (simulated Ads API)")
     for line in result.failed:
         say(f"ads pull    FAILED {line}")
     return result.ok
+
+
+def _morning(day: date, config: Any) -> datetime:
+    """10:00 in the marketplace's reporting zone on ``day``: when a simulated day's sweep runs."""
+    return datetime.combine(day, time(10, 0), tzinfo=config.timezone("us")).astimezone(UTC)
+
+
+def _at(moment: datetime) -> Callable[[], datetime]:
+    """A simulated clock that starts at ``moment`` and runs at the speed of the real one."""
+    started = monotonic()
+    return lambda: moment + timedelta(seconds=monotonic() - started)
+
+
+def _past_days(
+    config: Any, engine: Any, store: Any, scenario: Any, schedule: dict[date, str], say: Say
+) -> bool:
+    """One sweep of the story keyword on each simulated day, the storefront showing that day's image.
+
+    The simulated Ads API reports the same days with the CTR each image had, so ``ismon impact`` has
+    weeks of history to measure.
+    """
+    asin, keyword = STORY
+    ok = True
+    counts: dict[str, int] = {}
+    started = monotonic()
+    options = SweepOptions(trigger="demo", keywords=frozenset({keyword}), politeness=False)
+    for day, variant in sorted(schedule.items()):
+        store.set_scenario(replace(scenario, ad_images={**scenario.ad_images, (asin, keyword): variant}))
+        summary = run_sweep(config, engine, clock=_at(_morning(day, config)), options=options)
+        ok &= summary.status == "ok"
+        counts[variant] = counts.get(variant, 0) + 1
+    shown = ", ".join(f"{variant} {n} days" for variant, n in counts.items())
+    say(
+        f"past days   {len(schedule)} simulated days of the {asin} ad for {keyword!r} ({shown}; "
+        f"CTR against MAIN: {', '.join(f'{v} x{effect(v):g}' for v in counts if v != 'MAIN')}), "
+        f"{monotonic() - started:.1f} s"
+    )
+    return ok
 
 
 def _swap(scenario: Any) -> tuple[str, str, str]:

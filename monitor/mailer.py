@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -35,6 +36,7 @@ from monitor.errors import (
     MonitorError,
 )
 from monitor.files import BlobStore
+from monitor.impact.zones import Zones
 from monitor.models import Event, Outbox
 from monitor.outbox import events_of, load_alert_items
 from monitor.pending import (
@@ -120,12 +122,18 @@ def _due(session: Session, now: datetime, *, ignore_backoff: bool) -> list[Outbo
 
 
 def _render(
-    session: Session, row: Outbox, email: Email, blobs: BlobStore, now: datetime, recent_days: int
+    session: Session,
+    row: Outbox,
+    email: Email,
+    blobs: BlobStore,
+    now: datetime,
+    recent_days: int,
+    zones: Mapping[str, tzinfo] | None,
 ) -> None:
     events = events_of(session, row)
     if not events:
         raise MonitorError("the outbox row carries no events")
-    items = load_alert_items(session, events, blobs, recent_days=recent_days)
+    items = load_alert_items(session, events, blobs, recent_days=recent_days, zones=zones)
     msg = build_message(
         items, message_id=row.message_id, sender=email.sender, recipients=email.recipients, date=now
     )
@@ -182,6 +190,7 @@ def flush_outbox(
     ignore_backoff: bool = False,
     stop: threading.Event | None = None,
     time_limit: float | None = None,
+    zones: Mapping[str, tzinfo] | None = None,
 ) -> FlushResult:
     """Send every due outbox row in one SMTP conversation of at most ``email.timeout_seconds``.
 
@@ -191,7 +200,8 @@ def flush_outbox(
     whose next try is later; rows another flush is sending right now are always left alone. ``stop``
     (set on SIGTERM) ends the conversation at once; ``time_limit`` shortens it (a sweep that is
     stopping has only seconds left). ``recent_days`` is the window of "how often each
-    variant was shown" (``config.alerts.recent_days``).
+    variant was shown" (``config.alerts.recent_days``);
+    ``zones`` the marketplaces' reporting time zones for the CTR an email shows (``Config.timezone``).
     """
     result = FlushResult()
     with Session(engine, expire_on_commit=False) as session:
@@ -204,7 +214,7 @@ def flush_outbox(
         for row in due:
             if row.message is None:
                 try:
-                    _render(session, row, email, blobs, now, recent_days)
+                    _render(session, row, email, blobs, now, recent_days, zones)
                 except Exception as exc:  # one unrenderable row must not hold back the others
                     log.exception("cannot render alert %s", row.message_id)
                     session.rollback()
@@ -279,7 +289,11 @@ def preview_latest(engine: Engine, config: Config, blobs: BlobStore, out: Path, 
         if row is None:
             raise MonitorError("no alerts yet: nothing to preview (sweeps make alerts when ads change)")
         items = load_alert_items(
-            session, events_of(session, row), blobs, recent_days=config.alerts.recent_days
+            session,
+            events_of(session, row),
+            blobs,
+            recent_days=config.alerts.recent_days,
+            zones=Zones(config.timezone),
         )
     html = render_html(items, subject=subject_for(items), embed="data")
     target = out / "ismon-alert-preview.html" if out.is_dir() else out
@@ -316,4 +330,5 @@ def flush_configured(
         ignore_backoff=ignore_backoff,
         stop=stop,
         time_limit=time_limit,
+        zones=Zones(config.timezone),
     )

@@ -290,3 +290,26 @@ class AdsReportJob(SQLModel, table=True):
     requested_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     error: str = ""
+
+
+# --- opt-out requests (monitor/optouts.py) -------------------------------------------------------
+
+
+class OptOutRequest(SQLModel, table=True):
+    """The seller asked Seller Support to stop ImageSmith for an ASIN (some of its keywords, or all).
+
+    ``effective_at`` is filled when later sightings show MAIN again; ``overdue_event_id`` once the
+    ``optout_overdue`` event was made, so it is told once.
+    """
+
+    __tablename__ = "optout_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    marketplace: str = Field(max_length=16)
+    asin: str = Field(max_length=10, index=True)
+    keywords: str = ""  # JSON list of keywords; empty list: every keyword of the ASIN
+    case_id: str = ""
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    effective_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    overdue_event_id: int | None = Field(default=None, foreign_key="event.id")

@@ -4,8 +4,9 @@ Where it sits: between the store and delivery. The sweep adds a page visit and i
 session and, before it commits, calls ``record_page_events``: this loads the history of the ad keys
 on the page, asks the pure ``monitor/changes.py`` what changed, and adds ``Event`` rows and the
 ``Outbox`` row that will carry them, so the sighting and its alert commit together or not at all
-(DESIGN rule 5). At its end the sweep calls ``close_sweep_events`` (blocked, not seen, parser drift;
-the sweep's digest becomes ready), and the gallery refresh calls ``record_gallery_change``.
+(DESIGN rule 5). At its end the sweep calls ``close_sweep_events`` (blocked, not seen, parser drift,
+overdue opt-outs from ``monitor/optouts.py``; the sweep's digest becomes ready), and the gallery
+refresh calls ``record_gallery_change``.
 
 An outbox row lives ``collecting`` (a digest still being filled by its sweep) -> ``pending`` -> ``sent``
 (an SMTP server accepted it) or ``failed`` (gave up after many attempts). A digest left collecting by a
@@ -20,8 +21,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, tzinfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -53,6 +54,7 @@ from monitor.changes import (
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.files import BlobStore
+from monitor.impact.zones import Zones
 from monitor.models import (
     Event,
     GalleryImage,
@@ -63,6 +65,7 @@ from monitor.models import (
     Sighting,
     SweepRun,
 )
+from monitor.optouts import mark_told, overdue_optouts
 from monitor.pending import (
     COLLECTING,
     PENDING,
@@ -376,7 +379,13 @@ def close_sweep_events(session: Session, sweep: SweepRun, config: Config, now: d
                 found = _not_seen(session, product.marketplace, product.asin, keyword, settings)
                 if found is not None:
                     detected.append(found)
+    overdue = overdue_optouts(session, now, timedelta(hours=config.alerts.optout_grace_hours))
+    detected += [found for _row, found in overdue]
+    from monitor.impact_alerts import ctr_drop_candidates  # numpy and statsmodels: only when needed
+
+    detected += ctr_drop_candidates(session, Zones(config.timezone), now)
     events = _store(session, detected, config, sweep.id, now)
+    mark_told(overdue, events)
     for row in session.exec(
         select(Outbox)
         .join(Event, col(Event.outbox_id) == col(Outbox.id))
@@ -487,9 +496,21 @@ def _shares(session: Session, event: Event, since: datetime, until: datetime) ->
 
 
 def load_alert_items(
-    session: Session, events: Sequence[Event], blobs: BlobStore, *, recent_days: int = 14
+    session: Session,
+    events: Sequence[Event],
+    blobs: BlobStore,
+    *,
+    recent_days: int = 14,
+    zones: Mapping[str, tzinfo] | None = None,
 ) -> list[AlertItem]:
-    """Everything the email shows about ``events``: product, images, screenshot, recent variants."""
+    """Everything the email shows about ``events``: product, images, screenshot, recent variants, and
+    (``ctr_drop``, ``main_replaced``, ``optout_overdue`` with ads data) the keyword's CTR and its chart.
+
+    ``zones`` are the marketplaces' reporting time zones (``Config.timezone``; default: the usual ones).
+    """
+    from monitor.impact_alerts import default_zones, impact_facts  # numpy and statsmodels: when rendering
+
+    zones = zones if zones is not None else default_zones()
     items: list[AlertItem] = []
     for event in events:
         product = _product(session, event.marketplace, event.asin)
@@ -566,6 +587,7 @@ def load_alert_items(
             last_seen = last
         if event.asin and event.keyword:
             shares = _shares(session, event, event.created_at - timedelta(days=recent_days), event.created_at)
+        impact, chart = impact_facts(session, event, zones, first_seen)
         items.append(
             AlertItem(
                 kind=event.kind,
@@ -588,6 +610,8 @@ def load_alert_items(
                 screenshot=screenshot,
                 shares=shares,
                 recent_days=recent_days,
+                impact=impact,
+                chart=chart,
             )
         )
     return items

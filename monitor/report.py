@@ -40,6 +40,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.config import Config
+from monitor.errors import UsageError
 from monitor.files import BlobStore, Kind
 from monitor.history import (
     HISTORY_COLUMNS,
@@ -50,6 +51,14 @@ from monitor.history import (
 )
 from monitor.models import Event, GalleryImage, Keyword, Marketplace, PageVisit, Product, Sighting
 from monitor.paths import TEMPLATES
+from monitor.report_impact import (
+    KeywordImpactView,
+    chart_markup,
+    optout_marks,
+    timeline_items,
+    views_for,
+    write_ads_csv,
+)
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +217,7 @@ class KeywordView:
     blocked_recent: int = 0
     chart: Chart | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
+    impact: KeywordImpactView | None = None  # the CTR chart and tracking table (monitor/report_impact.py)
 
     @property
     def main_share(self) -> float | None:
@@ -690,6 +700,7 @@ def _environment() -> Any:
     env.filters["pct"] = lambda value: "–" if value is None else f"{100 * value:.0f} %"
     env.globals["colour"] = variant_colour
     env.globals["chart"] = render_chart
+    env.globals["ctr_chart"] = lambda view, keyword: chart_markup(view, keyword, variant_colour)
     env.globals["badge"] = _badge_maker()
     return env
 
@@ -770,9 +781,16 @@ def build_report(
                     for g in sorted(current, key=lambda g: g.slot)
                 ]
         lap(f"{images.count} images copied")
+        impact_problem = _add_impact(conn, engine, config, products, now)
+        lap("impact")
 
         ordered = _ordered(products, config)
-        common = {"generated_at": now, "recent_days": recent_days, "total": total}
+        common = {
+            "generated_at": now,
+            "recent_days": recent_days,
+            "total": total,
+            "impact_problem": impact_problem,
+        }
         index = out_dir / "index.html"
         _write_atomic(index, [env.get_template("index.html").render(products=ordered, **common)])
         pages = []
@@ -787,7 +805,8 @@ def build_report(
                 kw.chart = None  # a page's charts are the bulk of its memory
         lap(f"{len(pages) + 1} pages")
         rows = write_csv(conn, csv_path)
-        lap(f"CSV ({rows} rows)")
+        ads_rows = write_ads_csv(conn, out_dir / "ads_days.csv", FILE_MODE)
+        lap(f"CSV ({rows} rows, {ads_rows} ads days)")
 
     log.info(
         "report: %d pages, %d images, %d CSV rows in %s (%.1f s)",
@@ -841,3 +860,34 @@ def _add_shot(
         if matched is not None:
             shot.gallery_image = images.use("images", matched.sha256)
     product.keyword(r.keyword).shots.append(shot)
+
+
+def _add_impact(
+    conn: Connection,
+    engine: Engine,
+    config: Config,
+    products: dict[tuple[str, str], ProductView],
+    now: datetime,
+) -> str:
+    """Each keyword's impact view (CTR chart, tracking table) and the opt-out marks of its timeline;
+    returns a problem to show, or ""."""
+    from monitor.impact.zones import Zones
+    from monitor.impact_data import by_key, impacts, key_of, load_day_rows
+
+    problem = ""
+    try:
+        grouped = by_key(load_day_rows(conn, Zones(config.timezone)))
+    except UsageError as exc:  # a stored ads day no report can hold: say so, show the rest
+        log.error("report: no impact sections: %s", exc)
+        grouped = {}
+        problem = f"The impact sections are left out: {exc}"
+    views = views_for(grouped, impacts(grouped))
+    marks = optout_marks(engine, now, config.alerts.optout_grace_hours)
+    for product in products.values():
+        statuses = marks.get((product.marketplace, product.asin), [])
+        for kw in product.keywords.values():
+            kw.impact = views.get(key_of(product.marketplace, product.asin, kw.text))
+            added = timeline_items(statuses, kw.text)
+            if added:
+                kw.changes = sorted([*kw.changes, *added], key=lambda e: e["at"], reverse=True)
+    return problem

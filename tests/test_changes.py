@@ -571,6 +571,8 @@ def test_constants_name_every_event_kind() -> None:
         "blocked",
         "not_seen",
         "parser_drift",
+        "ctr_drop",
+        "optout_overdue",
     }
 
 

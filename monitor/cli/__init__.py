@@ -5,8 +5,8 @@ one message on stderr and its exit code (1: the job failed, 2: bad usage or bad 
 
 ``common`` holds the Typer apps and what commands share; each other module registers the commands of
 one stage on import: ``setup`` (init, check, db, demo), ``sweeps`` (gallery, sweep, daemon),
-``reading`` (history, report), ``ads`` (import, pull, show), ``alerts`` (the outbox) and
-``offline`` (inspect, identify).
+``reading`` (history, report), ``ads`` (import, pull, show), ``impact`` (what each image costs),
+``alerts`` (the outbox), ``optout`` (opt-out requests) and ``offline`` (inspect, identify).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from monitor.errors import MonitorError
 __all__ = ["app", "main"]
 
 # Registration order is the order of `ismon --help`: setting up, looking, reading, alerting, tools.
-COMMAND_MODULES = ("setup", "sweeps", "reading", "ads", "alerts", "offline")
+COMMAND_MODULES = ("setup", "sweeps", "reading", "ads", "impact", "alerts", "optout", "offline")
 for _name in COMMAND_MODULES:
     import_module(f"monitor.cli.{_name}")
 
