@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.models import Event, Outbox, SweepRun
@@ -72,7 +73,13 @@ def promote_stale_digests(session: Session, now: datetime) -> int:
     return promoted
 
 
-def close_dead_sweeps(session: Session, now: datetime, *, by: int | None = None) -> list[int]:
+def close_dead_sweeps(
+    session: Session,
+    now: datetime,
+    *,
+    by: int | None = None,
+    cause: str = "the process ended without closing this sweep (killed?)",
+) -> list[int]:
     """Mark every ``running`` sweep (other than ``by``) interrupted and release its digest.
 
     Only a caller that holds the sweep lock may call this: then no other sweep is alive, so a row still
@@ -85,7 +92,6 @@ def close_dead_sweeps(session: Session, now: datetime, *, by: int | None = None)
     for run in session.exec(stmt).all():
         run.status = INTERRUPTED
         run.finished_at = now
-        cause = "the process ended without closing this sweep (killed?)"
         run.note = (f"{cause}; closed by sweep #{by}" if by is not None else cause) + (
             f"; {run.note}" if run.note else ""
         )
@@ -97,6 +103,15 @@ def close_dead_sweeps(session: Session, now: datetime, *, by: int | None = None)
         session.flush()
         promote_stale_digests(session, now)
     return closed
+
+
+def interrupt_running_sweeps(engine: Engine, now: datetime) -> int:
+    """``close_dead_sweeps`` in a commit of its own, for a process that must leave now (its sweep is
+    stuck in the browser) and for the daemon's stop; returns how many sweeps were closed."""
+    with Session(engine) as session:
+        closed = close_dead_sweeps(session, now, cause="stopped while a page was stuck; the process left")
+        session.commit()
+        return len(closed)
 
 
 def retry_failed(session: Session, now: datetime) -> int:

@@ -28,7 +28,7 @@ from monitor import models
 from monitor.config import Config
 from monitor.errors import LockedError, MonitorError
 from monitor.lock import sweep_lock
-from monitor.pending import close_dead_sweeps
+from monitor.pending import interrupt_running_sweeps
 from monitor.secrets import Secrets
 from monitor.signals import STOP_WITHIN_S, GracefulStop
 
@@ -208,7 +208,7 @@ class Daemon:
         stopping = GracefulStop(
             stop=self.stop,
             what="finishing the page in hand",
-            on_overdue=lambda: mark_running_sweeps_interrupted(self.engine, self.clock()),
+            on_overdue=lambda: interrupt_running_sweeps(self.engine, self.clock()),
         )
         with stopping:
             self.schedule(run_now)
@@ -225,21 +225,13 @@ class Daemon:
             )
             if not finished:
                 log.error("the running job did not stop in %.0f s; recording it as interrupted", deadline)
-                mark_running_sweeps_interrupted(self.engine, self.clock())
+                interrupt_running_sweeps(self.engine, self.clock())
             self.state = "stopped"
             self.beat()
             self.engine.dispose()
             if not finished:
                 os._exit(1)  # a thread is stuck in the browser; leave without waiting for it
         return 0
-
-
-def mark_running_sweeps_interrupted(engine: Engine, now: datetime) -> int:
-    """Close sweep rows left ``running`` (a job stuck at shutdown) and release their digests."""
-    with Session(engine) as session:
-        closed = close_dead_sweeps(session, now)
-        session.commit()
-        return len(closed)
 
 
 def run_daemon(

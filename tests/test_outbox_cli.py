@@ -160,3 +160,16 @@ def test_alerts_list_shows_the_next_try_and_a_manual_flush_does_not_wait_for_it(
     row = next(line for line in after.stdout.splitlines() if "PT03" in line)
     assert " sent " in row and "connection refused" not in row
     assert "0 waiting to be sent" in after.stdout and "1 sent" in after.stdout
+
+
+def test_the_sweep_and_the_daemon_name_the_missing_variable_and_exit_2(config: Path) -> None:
+    sweep = ismon(config, "sweep")  # nothing to search: the sweep itself works, then it must send
+    assert sweep.returncode == 2, sweep.stdout + sweep.stderr
+    assert "sweep 1 ok" in sweep.stdout
+    assert f"alerts kept in the outbox: {config}: email.password_env: environment variable {VARIABLE}" in (
+        " ".join(sweep.stderr.split())
+    )
+    daemon = ismon(config, "daemon")
+    assert daemon.returncode == 2
+    assert f"environment variable {VARIABLE} is not set" in " ".join(daemon.stderr.split())
+    assert "Traceback" not in sweep.stderr + daemon.stderr

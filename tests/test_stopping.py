@@ -224,3 +224,27 @@ def test_a_killed_sweep_is_closed_by_the_next_one_which_delivers_its_digest_once
     check = ismon_run(config, "check")
     listed = ismon_run(config, "alerts", "list")
     assert "0 waiting to be sent" in check.stdout and "0 waiting to be sent" in listed.stdout
+
+
+def test_a_stopped_sweep_still_sends_the_alerts_it_found_before_it_exits(
+    tmp_path: Path, store: Storefront, chromium_path: str, inbox: tuple[Inbox, int]
+) -> None:
+    box, port = inbox
+    config = with_email(write_config(tmp_path, store.base_url, chromium_path), port)
+    assert ismon_run(config, "sweep").returncode == 0
+    store.set_scenario(replace(store.scenario, ad_images={(ASIN, k): "PT02" for k in KEYWORDS}))
+    slow(store, 2.0)
+    with running(config, "sweep") as stopped:
+        wait_for(lambda: visits(config) >= len(KEYWORDS) + 1, 120)  # the swap is seen: an alert
+        stopped.send_signal(signal.SIGTERM)
+        began = time.monotonic()
+        stopped.wait(timeout=30)
+        took = time.monotonic() - began
+        assert stopped.stderr is not None
+        stderr = stopped.stderr.read()
+    assert took < 15, f"took {took:.1f} s"
+    assert stopped.returncode == 1
+    assert [s.status for s in sweeps(config)] == ["ok", "interrupted"]
+    assert "alerts: 1 sent" in stderr
+    assert outbox_statuses(config) == ["sent"]
+    assert len(box.messages) == 1 and "PT02" in str(box.messages[0]["Subject"])

@@ -111,25 +111,27 @@ def sweep(
     15 s (exit code 1). A second Ctrl-C leaves at once.
     """
     from monitor.lock import sweep_lock
-    from monitor.scheduler import mark_running_sweeps_interrupted
-    from monitor.sweep import SweepOptions, plan, run_sweep
+    from monitor.pending import interrupt_running_sweeps
 
     config = full_config()
-    engine = engine_for(config)
-    options = SweepOptions(
-        keywords=frozenset(keyword or ()),
-        asins=frozenset(a.upper() for a in asin or ()),
-        trigger=trigger,
-        politeness=not no_delay,
-    )
-    stopping = GracefulStop(on_overdue=lambda: mark_running_sweeps_interrupted(engine, utcnow()))
-    with sweep_lock(config.data_dir), stopping:
-        total = len(plan(config, config.products, options))
-        with progress(total, "sweep") as advance:
-            summary = run_sweep(
-                config, engine, clock=utcnow, options=options, progress=advance, stop=stopping.stop
-            )
-        flushed = _flush_after(config, engine, stopping)
+    with sweep_lock(config.data_dir):  # first: a second sweep from cron leaves at once, cheaply
+        from monitor.sweep import SweepOptions, plan, run_sweep
+
+        engine = engine_for(config)
+        options = SweepOptions(
+            keywords=frozenset(keyword or ()),
+            asins=frozenset(a.upper() for a in asin or ()),
+            trigger=trigger,
+            politeness=not no_delay,
+        )
+        stopping = GracefulStop(on_overdue=lambda: interrupt_running_sweeps(engine, utcnow()))
+        with stopping:
+            total = len(plan(config, config.products, options))
+            with progress(total, "sweep") as advance:
+                summary = run_sweep(
+                    config, engine, clock=utcnow, options=options, progress=advance, stop=stopping.stop
+                )
+            flushed = _flush_after(config, engine, stopping)
     if stopping.received:
         err.print(f"{stopping.received}: sweep {summary.sweep_id} recorded as interrupted")
     _print_summary(summary)
