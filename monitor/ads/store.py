@@ -136,6 +136,10 @@ _ADV_COLUMNS = ("marketplace", "day", "campaign", "ad_group", "asin", "sku", "im
                 "orders", "sales", "currency", "source", "loaded_at")  # fmt: skip
 
 
+# The stored keys of the replaced scope are kept as hashes only: a million key tuples of fresh strings
+# would take ~350 MB during a re-import; a 64-bit hash collision could at worst miscount "replaced".
+
+
 def _store_terms(
     session: Session, report: Report, own: frozenset[str], now: datetime
 ) -> tuple[int, int, int]:
@@ -143,11 +147,11 @@ def _store_terms(
     summed = sum_terms(report.terms)
     days = sorted(report.days)
     campaigns = sorted({key[1] for key in summed})
-    existing: set[TermKey] = set()
+    existing: set[int] = set()
     cols = (_DAY.c.day, _DAY.c.campaign, _DAY.c.ad_group, _DAY.c.keyword, _DAY.c.match_type)
     for where in _scope(_DAY, report.marketplace, days, campaigns):
         where = sa.and_(where, _DAY.c.report == report.kind)
-        existing.update(tuple(r) for r in conn.execute(sa.select(*cols).where(where)))
+        existing.update(hash(tuple(r)) for r in conn.execute(sa.select(*cols).where(where)))
         conn.execute(sa.delete(_DAY).where(where))
     groups = {(key[1], key[2]) for key in summed}
     attribution = _attribution(session, report.marketplace, groups, own)
@@ -170,7 +174,7 @@ def _store_terms(
                    r.impressions, r.clicks, r.cost, r.orders, r.sales, r.currency, source, stamp)  # fmt: skip
 
     _insert(session, _DAY, _TERM_COLUMNS, records())
-    replaced = len(existing & summed.keys())
+    replaced = sum(1 for key in summed if hash(key) in existing)
     return len(summed) - replaced, replaced, len(existing) - replaced
 
 
@@ -190,10 +194,10 @@ def _store_advertised(
         summed[key] = row
     days = sorted(report.days)
     campaigns = sorted({key[1] for key in summed})
-    existing: set[AdvKey] = set()
+    existing: set[int] = set()
     cols = (_ADV.c.day, _ADV.c.campaign, _ADV.c.ad_group, _ADV.c.asin)
     for where in _scope(_ADV, report.marketplace, days, campaigns):
-        existing.update(tuple(r) for r in conn.execute(sa.select(*cols).where(where)))
+        existing.update(hash(tuple(r)) for r in conn.execute(sa.select(*cols).where(where)))
         conn.execute(sa.delete(_ADV).where(where))
     stamp = _bound(session, _ADV.c.loaded_at, now)
     records = (
@@ -203,7 +207,7 @@ def _store_advertised(
     )  # fmt: skip
     _insert(session, _ADV, _ADV_COLUMNS, records)
     _reattribute(session, report.marketplace, {(key[1], key[2]) for key in summed}, own)
-    replaced = len(existing & summed.keys())
+    replaced = sum(1 for key in summed if hash(key) in existing)
     return len(summed) - replaced, replaced, len(existing) - replaced
 
 
