@@ -13,8 +13,9 @@ quasi-likelihood: day-level noise (about ±15% a day in real accounts) makes the
 clicks mu + k mu^2, so after a Poisson fit k is estimated from the residuals (moments) and the model is
 fitted again with each day weighted by 1 / (1 + k mu), as a negative binomial GLM would. The covariance
 is then widened by the Pearson scale of that variance (never below 1), so the intervals include the
-day-to-day variation the data shows, not only the Poisson noise of the clicks; they use Student's t
-with the residual degrees of freedom. When the mixture fit fails, the log-linear GLM
+day-to-day variation the data shows, not only the Poisson noise of the clicks. Each interval takes the
+wider of that variance and the day-robust (sandwich) one, and Student's t with the residual degrees of
+freedom. When the mixture fit fails, the log-linear GLM
 ``log E = ... + sum_v share_dv b_v`` (the same model on days that showed one variant) stands in.
 """
 
