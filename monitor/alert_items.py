@@ -69,7 +69,9 @@ class ImpactFacts:
     verdict: str
     rows: tuple[dict[str, Any], ...]  # the tracking table, formatted (monitor.impact.text.variant_row)
     focus: str | None = None  # the variant the event is about
-    sentence: str = ""  # its CTR change against MAIN with the interval and dates, for the opt-out text
+    sentence: str = (
+        ""  # its CTR change against MAIN, interval and dates, for the opt-out text (not if better)
+    )
     before: tuple[float, int, int] | None = None  # CTR, clicks, impressions before a MAIN replacement
     since: tuple[float, int, int] | None = None
     before_period: str = ""

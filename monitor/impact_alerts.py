@@ -151,7 +151,10 @@ def impact_facts(
         verdict=impact.verdict,
         rows=tuple(variant_row(v) for v in impact.variants),
         focus=label(focus) if focus else None,
-        sentence=ctr_change_sentence(impact, focused) if focused and focused.ctr_change is not None else "",
+        # The request and the follow-up quote the numbers that make the case, never a better CTR.
+        sentence=ctr_change_sentence(impact, focused)
+        if focused and focused.ctr_change is not None and focused.verdict != "better"
+        else "",
         before=before,
         since=since,
         before_period=before_period,

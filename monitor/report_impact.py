@@ -26,7 +26,7 @@ from monitor.impact.chart import CtrChart, ctr_chart
 from monitor.impact.estimate import KeywordImpact
 from monitor.impact.join import DayRow
 from monitor.impact.table import weekly_sentence
-from monitor.impact.text import VERDICT_WORDS, change, colour_key, interval, label, tick, variant_row
+from monitor.impact.text import change, colour_key, interval, label, tick, variant_row
 from monitor.models import AdsDay
 from monitor.optouts import OptOutStatus, optout_states
 
@@ -73,7 +73,7 @@ def headline(impact: KeywordImpact | None) -> tuple[str, str]:
     others = [v for v in impact.variants if v.variant != "MAIN" and v.ctr_change is not None]
     decided = [v for v in others if v.verdict == impact.verdict] or others
     if not decided:
-        return VERDICT_WORDS[impact.verdict], impact.verdict
+        return "", impact.verdict  # the verdict alone says it
     v = min(decided, key=lambda x: x.ctr_change if x.ctr_change is not None else 0.0)
     if impact.verdict == "better":
         v = max(decided, key=lambda x: x.ctr_change if x.ctr_change is not None else 0.0)

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.alerts import render_html, subject_for
+from monitor.alerts import opt_out_request, render_html, subject_for
 from monitor.files import BlobStore
 from monitor.mailer import flush_outbox
 from monitor.models import AdsDay, Event, Outbox
@@ -124,6 +124,10 @@ def test_main_replaced_email_shows_ctr_before_and_since(seller: World, smtp: Ser
     assert item.impact.since is None  # no ads day since the replacement yet: said, not zero
     html = render_html([item], subject=subject_for([item]))
     assert "CTR before" in html and "no ads data yet" in html
+    # The opt-out request quotes the numbers that make the case, never a better CTR.
+    pt01 = next(r for r in item.impact.rows if r["variant"] == "PT01")
+    request = opt_out_request([item])
+    assert ("our ads data, PT01: CTR" in request) == (pt01["verdict"] != "better")
 
 
 def test_report_impact_section_in_chromium(seller: World, browser: Any, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import sys
 from collections import defaultdict
 from datetime import date, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -20,9 +20,11 @@ from rich.text import Text
 
 from monitor.cli.common import PlainTable, app, config_without_secrets, engine_for, err, out, progress, utcnow
 from monitor.errors import UsageError
-from monitor.impact.estimate import KeywordImpact, VariantImpact
-from monitor.impact.join import AdsFact, DayRow, SightingFact
-from monitor.impact.table import AsinImpact
+
+if TYPE_CHECKING:  # numpy and statsmodels load only when the command runs, not for every `ismon`
+    from monitor.impact.estimate import KeywordImpact, VariantImpact
+    from monitor.impact.join import AdsFact, DayRow, SightingFact
+    from monitor.impact.table import AsinImpact
 
 _ADS_HELP = "Files mode: report files as for `ads import` (--ads A.csv B.xlsx)"
 _FILES_HELP = "Files mode: the JSON of `ismon history --json` (needs --ads; no config or database)"

@@ -13,8 +13,9 @@ quasi-likelihood: day-level noise (about ±15% a day in real accounts) makes the
 clicks mu + k mu^2, so after a Poisson fit k is estimated from the residuals (moments) and the model is
 fitted again with each day weighted by 1 / (1 + k mu), as a negative binomial GLM would. The covariance
 is then widened by the Pearson scale of that variance (never below 1), so the intervals include the
-day-to-day variation the data shows, not only the Poisson noise of the clicks; they use Student's t
-with the residual degrees of freedom. When the mixture fit fails, the log-linear GLM
+day-to-day variation the data shows, not only the Poisson noise of the clicks. Each interval takes the
+wider of that variance and the day-robust (sandwich) one, and Student's t with the residual degrees of
+freedom. When the mixture fit fails, the log-linear GLM
 ``log E = ... + sum_v share_dv b_v`` (the same model on days that showed one variant) stands in.
 """
 
@@ -38,15 +39,19 @@ class RateFit:
 
     columns: tuple[str, ...]
     params: FloatArray
-    cov: FloatArray
+    cov: FloatArray  # model-based: the quasi-likelihood variance mu (1 + k mu), Pearson-scaled
     df_resid: float
+    robust: FloatArray | None = None  # sandwich by day: holds when the variance is shaped otherwise
 
     def interval(self, contrast: FloatArray, level: float) -> tuple[float, float, float]:
-        """(estimate, low, high) of ``contrast @ params`` on the log scale."""
+        """(estimate, low, high) of ``contrast @ params`` on the log scale, with the wider variance."""
         from scipy import stats
 
         value = float(contrast @ self.params)
-        se = math.sqrt(max(float(contrast @ self.cov @ contrast), 0.0))
+        variance = float(contrast @ self.cov @ contrast)
+        if self.robust is not None:
+            variance = max(variance, float(contrast @ self.robust @ contrast))
+        se = math.sqrt(max(variance, 0.0))
         q = float(stats.t.ppf(0.5 + level / 2, max(self.df_resid, 1.0)))
         return value, value - q * se, value + q * se
 
@@ -94,6 +99,7 @@ def fit_rates(
     start = np.zeros(x.shape[1])
     start[: shares.shape[1]] = math.log(max(float(events.sum()), 0.5) / max(float(exposure.sum()), 1.0))
     weights = np.ones(len(events))
+    mixture = True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # separation, a variant never clicked: its interval shows it
         try:
@@ -110,6 +116,7 @@ def fit_rates(
             else:
                 # The log-linear GLM is the same model on single-variant days, and IRLS is steadier.
                 params, cov = _log_linear(events, exposure, x)
+                mixture = False
         except (ValueError, np.linalg.LinAlgError, OverflowError):
             return None
     if not _finite(params, cov):
@@ -117,7 +124,27 @@ def fit_rates(
     df_resid = float(len(events) - x.shape[1])
     mu = _mean(params, exposure, shares, nuisance)
     scale = float(np.sum(weights * (events - mu) ** 2 / np.maximum(mu, 1e-12)) / df_resid)
-    return RateFit(tuple(columns), params, cov * max(scale, 1.0), df_resid)
+    return RateFit(tuple(columns), params, cov * max(scale, 1.0), df_resid, _sandwich(params, cov, mixture,
+                   events, exposure, shares, nuisance, weights))  # fmt: skip
+
+
+def _sandwich(
+    params: FloatArray,
+    cov: FloatArray,
+    mixture: bool,
+    events: FloatArray,
+    exposure: FloatArray,
+    shares: FloatArray,
+    nuisance: FloatArray,
+    weights: FloatArray,
+) -> FloatArray | None:
+    """The day-robust covariance of the mixture fit: each day's score contribution, n/(n-p) corrected."""
+    if not mixture:
+        return None
+    _grad, mu, g = _derivatives(params, events, exposure, shares, nuisance, weights)
+    per_day = g * (weights * (events / np.maximum(mu, 1e-300) - 1.0))[:, None]
+    robust: FloatArray = cov @ (per_day.T @ per_day) @ cov * (len(events) / max(len(events) - len(params), 1))
+    return robust if bool(np.all(np.isfinite(robust))) else None
 
 
 def _finite(params: FloatArray, cov: FloatArray) -> bool:
