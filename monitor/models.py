@@ -232,7 +232,7 @@ class AdsDay(SQLModel, table=True):
     report: str = Field(max_length=16)  # search_term | targeting
     keyword: str  # the customer search term, or the targeted keyword, as reported
     keyword_norm: str  # NFKC, case-folded, whitespace collapsed: what configured keywords are matched on
-    match_type: str = Field(default="", max_length=16)
+    match_type: str = Field(default="", max_length=32)
     campaign: str
     ad_group: str
     asin: str | None = Field(default=None, max_length=10)  # only when the ad group advertises one own ASIN

@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("report", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("keyword", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("keyword_norm", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("match_type", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("match_type", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("campaign", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("ad_group", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("asin", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),

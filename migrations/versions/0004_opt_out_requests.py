@@ -1,6 +1,6 @@
 """opt-out requests
 
-Revision ID: 0006
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-04 16:03:57.967191
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import monitor.models
 
-revision: str = "0006"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
