@@ -232,9 +232,9 @@ def _row(label: str, v: NDArray[np.float64], q: tuple[float, ...]) -> None:
     print(f"    {label:58s} " + " ".join(f"{x:7.3f}" for x in np.percentile(v, q)))
 
 
-def distribution(s: Samples) -> None:
+def distribution(s: Samples, colour_threshold: float) -> None:
     """Hash and colour distances per class: where the thresholds sit between them."""
-    t = s.table("colour")
+    t = s.table("colour", colour_threshold)
     pos = s.truth >= 0
     hq, nq = (50, 90, 99, 99.5, 100), (0, 0.5, 1, 5, 50)
     print("    (positives p50/p90/p99/p99.5/max; negatives min/p0.5/p1/p5/p50)")
