@@ -45,7 +45,7 @@ MATCH_THRESHOLD = 0.15
 AMBIGUITY_MARGIN = 0.03
 # Colour distance (the ROBUST_RANK-th largest cell difference, Lab units) that counts as much as
 # MATCH_THRESHOLD of hash distance: TO BE TUNED.
-COLOUR_THRESHOLD = 12.0
+COLOUR_THRESHOLD = 6.5
 # Pairs whose hash distance is above this are decided by their hashes alone (see ``components``).
 COLOUR_CUTOFF = MATCH_THRESHOLD + AMBIGUITY_MARGIN
 # An image-id match whose hash distance exceeds this is flagged (id_mismatch): above every rendering
