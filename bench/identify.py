@@ -269,25 +269,29 @@ def timing(products: list[Product], size: int, n: int) -> None:
                 ads.append((p.index, render_ad(im, random_rendering(r, 0.05 * (r.random() < 0.5)), r)))
     for index, data in ads[:20]:
         M.identify(index, fingerprint_ad_image(load_image(data)), None)  # warm up
-    dec, fp, ident = [], [], []
+    dec, fp, ident, cpu = [], [], [], []
     for index, data in ads:
         t0 = time.perf_counter()
         img = load_image(data)
         t1 = time.perf_counter()
+        c1 = time.thread_time()
         ad = fingerprint_ad_image(img)
         t2 = time.perf_counter()
         M.identify(index, ad, None)
         t3 = time.perf_counter()
+        cpu.append(time.thread_time() - c1)
         dec.append(t1 - t0)
         fp.append(t2 - t1)
         ident.append(t3 - t2)
-    d, f, i = (np.array(x) * 1000 for x in (dec, fp, ident))
+    d, f, i, c = (np.array(x) * 1000 for x in (dec, fp, ident, cpu))
     tot = f + i
     print(
         f"  one ad image ({len(ads)} JPEGs of 218/320 px, serial): fingerprint {f.mean():.2f} ms +"
         f" identify {i.mean():.3f} ms = {tot.mean():.2f} ms mean, p95 {np.percentile(tot, 95):.2f} ms;"
         f" decoding the JPEG first adds {d.mean():.2f} ms"
     )
+    # On a shared machine the wall clock counts the waits for a core; the thread's CPU time does not.
+    print(f"  the same, CPU time of this thread: {c.mean():.2f} ms mean, p95 {np.percentile(c, 95):.2f} ms")
     g = np.array(gallery_ms)
     print(f"  one {size}px gallery image: fingerprint (all renderings) {g.mean():.1f} ms mean")
 
@@ -340,20 +344,22 @@ def multi_index_bench(products: list[Product], queries: list[tuple[Fingerprint, 
 # --------------------------------------------------------------------------------------------
 
 
-def report_split(title: str, s: Samples, hash_settings: dict[str, tuple[float, float]]) -> bool:
+def report_split(
+    title: str, s: Samples, hash_settings: dict[str, tuple[float, float]], colour_threshold: float
+) -> bool:
     """Hash modes at their tuned settings, then the official decision (hash + colour) of match.py."""
     print(f"\n== {title} ==")
     for mode in HASH_MODES:
         th, mg = hash_settings[mode]
         print_metrics(f"{mode} alone (threshold {th:.4f}, margin {mg:.3f})", metrics(s.table(mode), th, mg))
-    off = metrics(s.table("colour"), M.MATCH_THRESHOLD, M.AMBIGUITY_MARGIN)
+    off = metrics(s.table("colour", colour_threshold), M.MATCH_THRESHOLD, M.AMBIGUITY_MARGIN)
     print_metrics(
-        f"OFFICIAL: pHash+dHash and colour (MATCH_THRESHOLD={M.MATCH_THRESHOLD}, COLOUR_THRESHOLD="
-        f"{M.COLOUR_THRESHOLD}, AMBIGUITY_MARGIN={M.AMBIGUITY_MARGIN})",
+        f"DECISION: pHash+dHash and colour (MATCH_THRESHOLD={M.MATCH_THRESHOLD}, COLOUR_THRESHOLD="
+        f"{colour_threshold}, AMBIGUITY_MARGIN={M.AMBIGUITY_MARGIN})",
         off,
     )
-    print("  distance distributions (official):")
-    distribution(s)
+    print("  distance distributions (decision):")
+    distribution(s, colour_threshold)
     ok = off.meets()
     print(
         "  targets (>= 99.5% uncropped, >= 97% with 5% crop; false accepts <= 0.5% scenes, angles, other"
@@ -401,18 +407,22 @@ def main(argv: list[str] | None = None) -> int:
     tables = {name: Samples.of([s for p in prods for s in p.samples]) for name, prods in splits.items()}
 
     tune = tables["TUNE synthetic"]
-    print(f"\n== tuning on TUNE synthetic only (false accepts <= half of each bound: {FA_TUNE}) ==")
+    print(f"\n== tuning on TUNE synthetic only (hash: false accepts <= half of each bound: {FA_TUNE}) ==")
     hash_settings: dict[str, tuple[float, float]] = {}
     for mode in HASH_MODES:
         th, mg, _ = tune_hash(tune, mode, FA_TUNE)
         hash_settings[mode] = (th, mg)
         print(f"  {mode} alone: threshold {th:.4f}, margin {mg:.3f}")
-    ct, rates = tune_colour(tune, FA_TUNE)
-    print(f"  colour: the most lenient COLOUR_THRESHOLD within the colour classes' budget: {ct:.1f}"
-          f" (false accepts there {', '.join(f'{k} {v:.2%}' for k, v in rates.items())})")  # fmt: skip
+    ct, at = tune_colour(tune)
+    fas = ", ".join(f"{k} {v:.2%}" for k, v in at.fa.items())
+    print(f"  colour: the strictest COLOUR_THRESHOLD keeping uncropped >= 99.75% and 5% crop >= 98.5%"
+          f" correct: {ct:.1f} (false accepts there: {fas})")  # fmt: skip
     print(f"  margin from the official distance's own noise: {own_margin(tune.table('colour')):.3f}")
 
-    met = {name: report_split(name, s, hash_settings) for name, s in tables.items()}
+    if ct != M.COLOUR_THRESHOLD:
+        print(f"  NOTE: match.py has COLOUR_THRESHOLD={M.COLOUR_THRESHOLD}; every split below is scored"
+              f" with the tuned {ct} (set it in match.py, rerun: identify() then agrees)")  # fmt: skip
+    met = {name: report_split(name, s, hash_settings, ct) for name, s in tables.items()}
     bad = check_official([p for prods in splits.values() for p in prods])
     print(f"\n  identify() agrees with the bench's rule on {'all' if not bad else f'all but {bad}'} samples")
     print(f"  targets met on the evaluation splits: {all(v for k, v in met.items() if k.startswith('EVAL'))}")

@@ -100,7 +100,8 @@ def _outline(d: Design, s: int, view: float) -> tuple[Image.Image, F32]:
         # A radius profile: a neck, a shoulder, a belly, a foot, from the design's parameters.
         neck = 0.25 + 0.35 * p[0]
         belly = 0.55 + 0.45 * p[1]
-        rad = neck + (belly - neck) * np.sin(np.pi * np.clip(t * (0.8 + 0.6 * p[2]), 0, 1)) ** (0.5 + p[3])
+        swell = np.clip(np.sin(np.pi * np.clip(t * (0.8 + 0.6 * p[2]), 0, 1)), 0, 1)  # float32 sin(pi) < 0
+        rad = neck + (belly - neck) * swell ** (0.5 + p[3])
         if d.shape == "bag":
             rad = 0.7 + 0.3 * t  # a trapezoid, wider at the bottom
             top = 0.3 * s

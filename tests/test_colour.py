@@ -103,8 +103,10 @@ def test_two_gallery_colours_close_together_are_ambiguous_far_apart_the_right_on
             ]
         )
         got = identify(idx, ad, None)
-        assert (got.verdict, got.variant) == (expected, "MAIN"), got
-        assert got.runner_up == "PT05"
+        assert got.verdict == expected, got
+        assert {got.variant, got.runner_up} == {"MAIN", "PT05"}
+        if expected == "match":
+            assert got.variant == "MAIN"
 
 
 @pytest.mark.parametrize(

@@ -44,9 +44,13 @@ MATCH_THRESHOLD = 0.15
 # Runner-up within this of the best: ambiguous. Variants closer than the noise a rendering adds
 # (median own-image distance uncropped, 0.029) cannot be ordered reliably.
 AMBIGUITY_MARGIN = 0.03
-# Colour distance (the ROBUST_RANK-th largest cell difference, Lab units) that counts as much as
-# MATCH_THRESHOLD of hash distance: TO BE TUNED.
-COLOUR_THRESHOLD = 12.0
+# Colour distance (the ROBUST_RANK-th largest cell difference of two 8x8 Lab grids, lightness at
+# half weight) that counts as much as MATCH_THRESHOLD of hash distance. bench/identify.py on TUNE
+# synthetic: the strictest value (steps of 0.5) at which uncropped and 5 % crop ads still match at
+# target with half the slack in reserve. There, an ad's colour distance to its own picture (among
+# alignments the hashes accept) is p99 3.6 uncropped / 5.7 with a crop; a colour variant's p5 ~5.8
+# (the same scene with a small product recoloured), a sibling's min 6.3.
+COLOUR_THRESHOLD = 6.0
 # Pairs whose hash distance is above this are decided by their hashes alone (see ``components``).
 COLOUR_CUTOFF = MATCH_THRESHOLD + AMBIGUITY_MARGIN
 # An image-id match whose hash distance exceeds this is flagged (id_mismatch): above every rendering
