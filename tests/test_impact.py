@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -159,6 +160,17 @@ def test_a_strong_drop_is_worse_and_its_interval_holds_the_truth() -> None:
     assert main.ctr_low <= 0.01 <= main.ctr_high
     assert result.weekly_clicks is not None and result.weekly_clicks < 0
     assert "cost about" in weekly_sentence(result)
+    assert result.weekly_clicks_low is not None and result.weekly_clicks_high is not None
+    lost = sorted((round(-result.weekly_clicks_low), round(-result.weekly_clicks_high)))
+    assert f"between {lost[0]} and {lost[1]} lost" in weekly_sentence(result)
+
+
+def test_a_weekly_range_across_zero_says_it_may_be_either() -> None:
+    # one image gains, another costs more: the net is a cost whose range reaches into a gain
+    days = simulated(1, days=90, impressions=1500, ctr=0.01, effects={"PT01": 0.5})
+    result = replace(estimate(days), weekly_clicks=-6.0, weekly_clicks_low=-25.0, weekly_clicks_high=9.0)
+    sentence = weekly_sentence(result)
+    assert "cost about 6 clicks a week (anywhere from 25 lost to 9 gained: it may be either)" in sentence
 
 
 def test_mixed_days_are_modelled_by_share_not_by_majority() -> None:

@@ -118,6 +118,7 @@ class KeywordImpact:
     days_without_sightings: int = 0
     keywords: int = 1
     weekly_clicks: float | None = None  # what the shown mix gained (+) or cost (-) a week vs MAIN
+    # the variants' 95% ranges added up: wider than a joint interval, never narrower
     weekly_clicks_low: float | None = None
     weekly_clicks_high: float | None = None
     weekly_sales: float | None = None

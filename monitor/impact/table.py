@@ -78,14 +78,22 @@ def weekly_sentence(impact: KeywordImpact) -> str:
     low = impact.weekly_clicks_low or 0.0
     high = impact.weekly_clicks_high or 0.0
     verb = "cost" if impact.weekly_clicks < 0 else "gained"
-    between = sorted((abs(low), abs(high)))
     sales = impact.weekly_sales
     money = f" and about {_money(sales)} in sales" if sales else ""
     return (
         f"Showing {names} instead of MAIN {verb} about {_clicks(impact.weekly_clicks)} a week "
-        f"(between {round(between[0])} and {round(between[1])}){money}, "
+        f"({_weekly_range(low, high)}){money}, "
         f"over {impact.days} days with both sightings and ads data."
     )
+
+
+def _weekly_range(low: float, high: float) -> str:
+    """The range of the weekly clicks in words; one that spans zero says it may be either."""
+    if low >= 0:
+        return f"between {round(low)} and {round(high)} gained"
+    if high <= 0:
+        return f"between {round(-high)} and {round(-low)} lost"
+    return f"anywhere from {round(-low)} lost to {round(high)} gained: it may be either"
 
 
 def _undecided_sentence(impact: KeywordImpact, others: Sequence[VariantImpact]) -> str:
