@@ -32,7 +32,7 @@ from typing import Any
 from sqlmodel import Session
 
 from monitor.ads.store import query_ads_days
-from monitor.db import open_database
+from monitor.store.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build" / "bench-ads"

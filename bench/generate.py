@@ -29,9 +29,9 @@ from sqlalchemy.engine import Engine
 from monitor.config import Config
 from monitor.config import Marketplace as MarketplaceConfig
 from monitor.config import Product as ProductConfig
-from monitor.db import open_database
-from monitor.files import BlobStore
-from monitor.models import (
+from monitor.store.db import open_database
+from monitor.store.files import BlobStore
+from monitor.store.models import (
     Event,
     GalleryImage,
     Keyword,

@@ -9,9 +9,9 @@ same object from an angle the gallery lacks, other products' ads, colour variant
 gallery's own pictures with the product in other colours) and siblings (the same design in other
 colours, photographed in the sibling's own session).
 
-Two generators draw the listings: ``monitor.synthetic`` and ``bench/photos.py`` (other shapes,
-surfaces, lighting and backgrounds). Honesty: thresholds are tuned on monitor.synthetic's TUNE seeds
-only; the EVALUATION seeds (disjoint) of monitor.synthetic and of bench/photos (never tuned on: it
+Two generators draw the listings: ``monitor.storefront.synthetic`` and ``bench/photos.py`` (other shapes,
+surfaces, lighting and backgrounds). Honesty: thresholds are tuned on the storefront generator's TUNE seeds
+only; the EVALUATION seeds (disjoint) of monitor.storefront.synthetic and of bench/photos (never tuned on: it
 stands for "a generator ismon has not seen") are scored with the constants as they are in
 ``monitor/imaging/match.py``. All are printed.
 
@@ -53,7 +53,6 @@ from scoring import (
     tune_hash,
 )
 
-from monitor import synthetic
 from monitor.imaging import match as M
 from monitor.imaging.colour import colour_distance, grids_as_lab
 from monitor.imaging.fingerprint import (
@@ -62,6 +61,7 @@ from monitor.imaging.fingerprint import (
     fingerprint_gallery_image,
     load_image,
 )
+from monitor.storefront import synthetic
 
 GENERATORS: dict[str, ModuleType] = {"synthetic": synthetic, "photos": photos}
 DRAWN_NEGATIVES = ("new_scene", "unseen_angle", "colour_variant", "sibling")

@@ -169,8 +169,8 @@ def build_year(folder: Path, asins: int = 10, keywords: int = 5) -> None:
     """A config and a SQLite database with one year of sightings and ads days of asins x keywords."""
     from datetime import UTC, date, datetime
 
-    from monitor.db import open_database
     from monitor.impact.simulate import simulate
+    from monitor.store.db import open_database
     from monitor.storefront.history import store_history
 
     rng = np.random.default_rng(365)

@@ -1,8 +1,8 @@
-"""A second, independent generator of listing photos, drawn unlike ``monitor.synthetic``.
+"""A second, independent generator of listing photos, drawn unlike ``monitor.storefront.synthetic``.
 
 Where it sits: outside the product, beside ``bench/identify.py``. ismon is measured on pictures drawn
-by generators it was not tuned on; the bench tunes its thresholds on ``monitor.synthetic`` only and
-reports this generator's galleries as an unseen one. What differs from ``monitor.synthetic``:
+by generators it was not tuned on; the bench tunes its thresholds on ``monitor.storefront.synthetic`` only and
+reports this generator's galleries as an unseen one. What differs from ``monitor.storefront.synthetic``:
 
 - shapes: revolved profiles (vases, jars, tumblers), rounded slabs (cases, cushions, speakers), garments,
   balls, smooth random outlines, bags with handles; each with its own proportions;
@@ -13,7 +13,7 @@ reports this generator's galleries as an unseen one. What differs from ``monitor
 - backgrounds (``bench/photo_scenes.py``): wood, marble, bokeh, fabric, seamless paper, sky and
   ground, a coloured wall.
 
-The API mirrors ``monitor.synthetic``: ``draw_variant(seed, variant, size, colourway)``,
+The API mirrors ``monitor.storefront.synthetic``: ``draw_variant(seed, variant, size, colourway)``,
 ``draw_gallery(seed, size)`` and ``draw_negative(seed, kind, size, index)`` with the kinds
 ``NEGATIVE_KINDS``. Every picture is a pure function of its arguments.
 """
@@ -41,7 +41,7 @@ _WORDS = ("ORRA", "KINO", "VALE", "BRIX", "ZUMA", "OKTA", "LYRA", "MOSS", "PIKA"
 
 
 def _rng(seed: int, *salt: str | int) -> np.random.Generator:
-    key = [seed & 0xFFFFFFFF, 0x50484F54]  # "PHOT": streams apart from monitor.synthetic's
+    key = [seed & 0xFFFFFFFF, 0x50484F54]  # "PHOT": streams apart from monitor.storefront.synthetic's
     key += [zlib.crc32(s.encode()) if isinstance(s, str) else int(s) & 0xFFFFFFFF for s in salt]
     return np.random.default_rng(key)
 

@@ -28,10 +28,10 @@ from pathlib import Path
 from generate import bench_config, generate  # bench/ is sys.path[0] when run as a script
 from sqlmodel import Session
 
-from monitor.db import open_database
-from monitor.files import BlobStore
-from monitor.history import history_json, query_history
-from monitor.report import build_report
+from monitor.report.site import build_report
+from monitor.store.db import open_database
+from monitor.store.files import BlobStore
+from monitor.store.history import history_json, query_history
 
 log = logging.getLogger("bench.report")
 
@@ -57,7 +57,7 @@ def _timed(fn: object, repeat: int) -> tuple[float, float, int]:
 def child(db: Path, data: Path, out: Path, now: datetime, products: int) -> None:
     """Run only the report, in this (fresh) process, and print its time and peak RSS as JSON."""
     logging.basicConfig(level=logging.INFO, format="  child %(relativeCreated)6.0f ms %(message)s")
-    logging.getLogger("monitor.report").setLevel(logging.DEBUG)
+    logging.getLogger("monitor.report.site").setLevel(logging.DEBUG)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     engine = open_database(f"sqlite:///{db}", migrate=False)
     before = resource.getrusage(resource.RUSAGE_SELF)

@@ -30,11 +30,11 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from monitor.browser import find_chromium
+from monitor.acquire.browser import find_chromium
 from monitor.config import load_config
-from monitor.db import open_database
+from monitor.store.db import open_database
 from monitor.storefront import Scenario, Storefront, StoreProduct
-from monitor.sweep import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
 
 OWN = [
     StoreProduct("B0BENCH001", "Trailhead folding camping chair", "Trailhead", seed=101),

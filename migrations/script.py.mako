@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import monitor.models  # noqa: F401
+import monitor.store.models  # noqa: F401
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -27,13 +27,13 @@ from zoneinfo import ZoneInfo
 from aiosmtpd.controller import Controller
 
 from monitor.config import MARKETPLACE_TIMEZONES, load_config
-from monitor.db import open_database
-from monitor.files import BlobStore
 from monitor.secrets import Secrets
+from monitor.store.db import open_database
+from monitor.store.files import BlobStore
 from monitor.storefront.adsapi import DEMO_CLIENT_ID, SimulatedAdsApi
 from monitor.storefront.adsdata import AdsWorld
 from monitor.storefront.effects import STORY, demo_ctr, effect, shown_on, story_schedule
-from monitor.sweep import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
 
 Say = Callable[[str], None]
 PAST_DAYS = 28  # simulated days of history before today: enough for real verdicts (bench/impact.py)
@@ -175,8 +175,8 @@ def write_config(
 
 def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
     """Run the demo in ``folder``; True when every step worked."""
-    from monitor.mailer import flush_configured
-    from monitor.report import build_report
+    from monitor.alerts.mailer import flush_configured
+    from monitor.report.site import build_report
     from monitor.storefront import Storefront, demo_scenario
 
     folder.mkdir(parents=True, exist_ok=True)

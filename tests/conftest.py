@@ -32,7 +32,7 @@ def amazon_dir() -> Path:
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     """A real SQLite database in a temporary folder with the Alembic migrations applied."""
-    from monitor.db import open_database
+    from monitor.store.db import open_database
 
     eng = open_database(f"sqlite:///{tmp_path / 'ismon.db'}")
     yield eng
@@ -42,7 +42,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """A Chromium binary for Playwright's ``executable_path``, or a skip that says how to get one."""
-    from monitor.browser import find_chromium
+    from monitor.acquire.browser import find_chromium
 
     try:
         return str(find_chromium("auto"))

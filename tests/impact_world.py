@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from monitor.demo import free_port
 from monitor.impact.simulate import Account, simulate
-from monitor.models import Sighting
+from monitor.store.models import Sighting
 from monitor.storefront.history import store_history
 from tests.test_alerts import Inbox, Server
 from tests.test_changes import ASIN, KW, T0, World

@@ -14,13 +14,13 @@ from urllib.parse import unquote
 from PIL import Image, ImageChops, ImageStat
 from sqlmodel import Session, select
 
-from monitor import models
-from monitor.db import open_database
-from monitor.files import BlobStore
+from monitor.store import models
+from monitor.store.db import open_database
+from monitor.store.files import BlobStore
 from monitor.storefront import Scenario, Storefront, StoreProduct
 from monitor.storefront.catalog import Catalog
 from monitor.storefront.search import tile_image
-from monitor.sweep import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
 from tests.test_sweep import CHAIR, TABLE, clock, write_config
 
 KEYWORD = "camp table"  # a keyword of the configured products (tests.test_sweep.write_config)

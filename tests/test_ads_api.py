@@ -21,7 +21,7 @@ from monitor.ads.api import AdsClient, Credentials, RetryPolicy
 from monitor.ads.pull import PullOptions, PullResult, Target, run_pull
 from monitor.ads.reporting import SEARCH_TERM, Window, request_body
 from monitor.errors import AdsApiError, AdsAuthError
-from monitor.models import AdsAdvertised, AdsDay, AdsReportJob
+from monitor.store.models import AdsAdvertised, AdsDay, AdsReportJob
 from monitor.storefront import demo_scenario
 from monitor.storefront.adsapi import DEMO_CLIENT_ID, SimulatedAdsApi
 from monitor.storefront.adsdata import AdsWorld
@@ -342,7 +342,7 @@ def test_a_profile_the_grant_does_not_cover_is_refused_after_one_refresh(
 
 @pytest.mark.postgres
 def test_pulls_into_postgresql_replace_restated_days(postgres_url: str, http: httpx.Client) -> None:
-    from monitor.db import open_database
+    from monitor.store.db import open_database
 
     engine = open_database(postgres_url)  # shared by the session's tests: this one uses marketplace "ca"
     world = AdsWorld(demo_scenario(), auto_campaign=True)  # v3's long targeting match types included

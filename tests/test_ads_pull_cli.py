@@ -141,10 +141,10 @@ def test_the_daemon_schedules_the_daily_pull_and_collects_pending_reports_at_sta
 
     from monitor.ads.pull import PullOptions, pull_configured
     from monitor.config import load_config
-    from monitor.db import open_database
-    from monitor.models import AdsReportJob
-    from monitor.scheduler import Daemon
+    from monitor.run.daemon import Daemon
     from monitor.secrets import Secrets
+    from monitor.store.db import open_database
+    from monitor.store.models import AdsReportJob
 
     env = {"SELLER_ADS_SECRET": SECRET, "SELLER_ADS_REFRESH": REFRESH}
     for key, value in env.items():
@@ -180,7 +180,7 @@ def test_the_daemon_schedules_the_daily_pull_and_collects_pending_reports_at_sta
 
 
 def test_a_second_pull_while_one_runs_stops_at_once(tmp_path: Path, sim: SimulatedAdsApi) -> None:
-    from monitor.lock import exclusive
+    from monitor.run.lock import exclusive
 
     config = write_config(tmp_path, sim)
     with exclusive(tmp_path / "data", "ads.lock", "ads pull"):

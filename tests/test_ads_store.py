@@ -148,7 +148,7 @@ def test_a_failed_load_leaves_the_stored_days_as_they_were(engine: Engine) -> No
 
 
 def test_the_replace_rule_on_postgresql(postgres_url: str) -> None:
-    from monitor.db import open_database
+    from monitor.store.db import open_database
 
     engine = open_database(postgres_url)
     try:

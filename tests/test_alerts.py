@@ -24,13 +24,13 @@ from aiosmtpd.smtp import Session as SMTPSession
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from monitor.alerts import AlertItem, Picture, build_message, clean_line, fit, render_html, subject_for
+from monitor.alerts.mailer import backoff, flush_outbox, list_outbox, preview_latest
+from monitor.alerts.render import AlertItem, Picture, build_message, clean_line, fit, render_html, subject_for
 from monitor.config import Config, Email
 from monitor.demo import free_port
 from monitor.errors import AuthenticationError, MonitorError
-from monitor.files import BlobStore
-from monitor.mailer import backoff, flush_outbox, list_outbox, preview_latest
-from monitor.models import Outbox
+from monitor.store.files import BlobStore
+from monitor.store.models import Outbox
 from tests.test_changes import ASIN, KW, KW2, OTHER, T0, Ad, Page, World, make_config, png
 
 # --- a real SMTP server -----------------------------------------------------------------------------------
@@ -297,7 +297,7 @@ def test_a_crash_between_sending_and_marking_resends_with_the_same_message_id(
         raise KeyboardInterrupt("power cut")
 
     with monkeypatch.context() as patch:
-        patch.setattr("monitor.mailer._mark_sent", power_cut)
+        patch.setattr("monitor.alerts.mailer._mark_sent", power_cut)
         with pytest.raises(KeyboardInterrupt):
             flush(world, smtp, blobs)
     assert len(smtp.inbox.messages) == 1
@@ -401,7 +401,7 @@ def test_missing_image_files_degrade_to_a_note(engine: Engine, blobs: BlobStore,
 def test_not_seen_blocked_and_listing_change_emails_render(
     engine: Engine, blobs: BlobStore, smtp: Server
 ) -> None:
-    from monitor.outbox import record_gallery_change
+    from monitor.alerts.outbox import record_gallery_change
 
     world = World(engine, make_config(not_seen_after=1, blocked_after=1, mode="immediate"), blobs)
     world.sweep("MAIN")

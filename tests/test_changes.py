@@ -18,15 +18,24 @@ from PIL import Image, ImageDraw
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor import changes
-from monitor.changes import Observation, image_event_kind, image_transition, replay
+from monitor.alerts import changes
+from monitor.alerts.changes import Observation, image_event_kind, image_transition, replay
+from monitor.alerts.outbox import close_sweep_events, record_gallery_change, record_page_events
+from monitor.alerts.pending import list_outbox, promote_stale_digests
 from monitor.config import Alerts, Config, Email, parse_config
 from monitor.config import Marketplace as MarketplaceConfig
 from monitor.config import Product as ProductConfig
-from monitor.files import BlobStore
-from monitor.models import Event, GalleryImage, Marketplace, Outbox, PageVisit, Product, Sighting, SweepRun
-from monitor.outbox import close_sweep_events, record_gallery_change, record_page_events
-from monitor.pending import list_outbox, promote_stale_digests
+from monitor.store.files import BlobStore
+from monitor.store.models import (
+    Event,
+    GalleryImage,
+    Marketplace,
+    Outbox,
+    PageVisit,
+    Product,
+    Sighting,
+    SweepRun,
+)
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 ASIN = "B0CTEST001"

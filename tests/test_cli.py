@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from sqlmodel import Session
 
-from monitor import models
-from monitor.db import open_database
-from monitor.synthetic import draw_gallery
+from monitor.store import models
+from monitor.store.db import open_database
+from monitor.storefront.synthetic import draw_gallery
 
 
 def ismon(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,6 @@
 """Identification counts colour: the same design in another colour is not the gallery's picture.
 
-Galleries come from ``monitor.synthetic`` (drawn small); ads are rendered as Amazon serves them
+Galleries come from ``monitor.storefront.synthetic`` (drawn small); ads are rendered as Amazon serves them
 (``tests.test_imaging.ad_bytes``: 218/320 px JPEG, padded, the search page's grey, a badge). The
 last test refreshes galleries from the simulated storefront in real Chromium.
 """
@@ -16,9 +16,7 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor import models, synthetic
 from monitor.config import Config
-from monitor.db import open_database
 from monitor.imaging import (
     Fingerprint,
     GalleryEntry,
@@ -29,8 +27,10 @@ from monitor.imaging import (
     identify,
     load_image,
 )
-from monitor.storefront import Storefront
-from monitor.sweep import refresh_galleries
+from monitor.store import models
+from monitor.store.db import open_database
+from monitor.storefront import Storefront, synthetic
+from monitor.sweep.runner import refresh_galleries
 from tests.test_imaging import SEED, SIZE, ad_bytes
 from tests.test_sweep import clock, scenario, write_config
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from monitor import models
-from monitor.db import open_database
+from monitor.store import models
+from monitor.store.db import open_database
 from monitor.storefront import Scenario, Storefront, StoreProduct
 
 pytestmark = pytest.mark.browser

@@ -15,8 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from monitor.db import current_revision, open_database
-from monitor.models import SweepRun
+from monitor.store.db import current_revision, open_database
+from monitor.store.models import SweepRun
 
 
 def test_migrations_create_exactly_what_the_models_declare(engine: Engine) -> None:

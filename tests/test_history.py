@@ -23,9 +23,9 @@ from monitor.config import Config
 from monitor.config import Marketplace as MarketplaceConfig
 from monitor.config import Product as ProductConfig
 from monitor.errors import UsageError
-from monitor.files import BlobStore
-from monitor.history import HISTORY_COLUMNS, history_json, parse_since, query_history
-from monitor.models import (
+from monitor.store.files import BlobStore
+from monitor.store.history import HISTORY_COLUMNS, history_json, parse_since, query_history
+from monitor.store.models import (
     Event,
     GalleryImage,
     Keyword,
@@ -343,7 +343,7 @@ def test_keyword_since_and_limit_filters(engine: Engine, world: World) -> None:
 def test_filtered_history_uses_the_asin_keyword_index(engine: Engine, world: World) -> None:
     from sqlalchemy.dialects import sqlite
 
-    from monitor.history import _blocked_select, _filters, _sightings_select
+    from monitor.store.history import _blocked_select, _filters, _sightings_select
 
     f = _filters(A, "camping chair", NOW - timedelta(days=7), None)
     with engine.connect() as conn:

@@ -1,6 +1,6 @@
 """Identification decisions on generated listings, the bad inputs a sweep meets, and the hash maths.
 
-Galleries come from ``monitor.synthetic`` (drawn small to keep the file fast); ads are rendered the
+Galleries come from ``monitor.storefront.synthetic`` (drawn small to keep the file fast); ads are rendered the
 way Amazon serves them (218/320 px JPEG, padded or cropped, a badge).
 """
 
@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from monitor import synthetic
 from monitor.errors import ImageError
 from monitor.imaging.fingerprint import (
     MAX_PIXELS,
@@ -38,6 +37,7 @@ from monitor.imaging.match import (
     MultiIndex,
     identify,
 )
+from monitor.storefront import synthetic
 
 SIZE = 500
 SEED = 4242  # not a bench seed

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from monitor.db import open_database
 from monitor.impact.join import AdsFact, SightingFact
 from monitor.impact.simulate import Account, simulate
+from monitor.store.db import open_database
 from monitor.storefront.history import store_history
 from tests.test_cli import ismon
 

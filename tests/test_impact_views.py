@@ -19,14 +19,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.alerts import opt_out_request, render_html, subject_for
-from monitor.files import BlobStore
-from monitor.mailer import flush_outbox
-from monitor.models import AdsDay, Event, Outbox
-from monitor.optouts import record_optouts
-from monitor.outbox import events_of, load_alert_items
-from monitor.report import build_report
-from monitor.report_impact import ADS_COLUMNS
+from monitor.alerts.mailer import flush_outbox
+from monitor.alerts.optouts import record_optouts
+from monitor.alerts.outbox import events_of, load_alert_items
+from monitor.alerts.render import opt_out_request, render_html, subject_for
+from monitor.report.impact import ADS_COLUMNS
+from monitor.report.site import build_report
+from monitor.store.files import BlobStore
+from monitor.store.models import AdsDay, Event, Outbox
 from tests.impact_world import account, load_account, smtp  # noqa: F401  (smtp: a fixture)
 from tests.test_alerts import Server
 from tests.test_changes import ASIN, KW, KW2, Ad, Page, World, make_config

@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from monitor.alerts.mailer import flush_outbox
 from monitor.config import Email
-from monitor.db import open_database
-from monitor.files import BlobStore
-from monitor.mailer import flush_outbox
-from monitor.models import Outbox
+from monitor.store.db import open_database
+from monitor.store.files import BlobStore
+from monitor.store.models import Outbox
 from tests.test_daemon import ismon
 from tests.test_stopping import with_email
 

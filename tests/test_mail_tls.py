@@ -14,10 +14,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from monitor.alerts.smtp import Conversation, check_smtp
 from monitor.config import Email
 from monitor.demo import free_port
 from monitor.errors import AuthenticationError, DeliveryError
-from monitor.smtp import Conversation, check_smtp
 
 
 @pytest.fixture(scope="module")

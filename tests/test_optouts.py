@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from monitor.alerts.mailer import flush_outbox
+from monitor.alerts.optouts import optout_states, record_optouts
 from monitor.config import load_config
-from monitor.db import open_database
 from monitor.errors import UsageError
-from monitor.files import BlobStore
 from monitor.impact.optout import EFFECTIVE, OVERDUE, PENDING, Request, Seen, hours_to_effect, verify
-from monitor.mailer import flush_outbox
-from monitor.models import Event, OptOutRequest
-from monitor.optouts import optout_states, record_optouts
+from monitor.store.db import open_database
+from monitor.store.files import BlobStore
+from monitor.store.models import Event, OptOutRequest
 from tests.impact_world import smtp  # noqa: F401  (a fixture)
 from tests.test_alerts import Server
 from tests.test_changes import ASIN, KW, KW2, T0, Ad, Page, World, make_config

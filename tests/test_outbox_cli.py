@@ -16,9 +16,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlmodel import Session
 
-from monitor.db import open_database
 from monitor.demo import free_port
-from monitor.models import Outbox
+from monitor.store.db import open_database
+from monitor.store.models import Outbox
 
 VARIABLE = "ISMON_TEST_RELAY_PASSWORD"
 

@@ -20,7 +20,7 @@ import lxml.html
 import pytest
 from lxml.html import HtmlElement
 
-from monitor.pages import (
+from monitor.pages.search import (
     AdUnit,
     GalleryImage,
     ProductPage,

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from monitor.config import Config
-from monitor.files import BlobStore
-from monitor.history import HISTORY_COLUMNS
-from monitor.report import ReportSummary, build_chart, build_report, variant_colour
+from monitor.report.site import ReportSummary, build_chart, build_report, variant_colour
+from monitor.store.files import BlobStore
+from monitor.store.history import HISTORY_COLUMNS
 from tests.test_history import (
     HOSTILE_ERROR,
     HOSTILE_KEYWORD,

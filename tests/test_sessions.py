@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor import models
+from monitor.acquire.sessions import Health, HealthLimits, Lane
 from monitor.config import Config, load_config
-from monitor.db import open_database
-from monitor.sessions import Health, HealthLimits, Lane
+from monitor.store import models
+from monitor.store.db import open_database
 from monitor.storefront import Storefront
-from monitor.sweep import SweepSummary, refresh_galleries, run_sweep
+from monitor.sweep.runner import SweepSummary, refresh_galleries, run_sweep
 from tests.test_sweep import clock, scenario, write_config
 
 # --- the state machine ---------------------------------------------------------------------------------

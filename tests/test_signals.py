@@ -14,7 +14,7 @@ import pytest
 STUCK_JOB = """
 import sys, threading, time
 from pathlib import Path
-from monitor.signals import GracefulStop
+from monitor.run.signals import GracefulStop
 
 record = Path(sys.argv[1])
 with GracefulStop(within_s=float(sys.argv[2]), on_overdue=lambda: record.write_text("interrupted")) as s:

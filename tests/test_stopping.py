@@ -19,9 +19,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, col, select
 
-from monitor import models
-from monitor.db import open_database
 from monitor.demo import free_port
+from monitor.store import models
+from monitor.store.db import open_database
 from monitor.storefront import Storefront
 from tests.test_daemon import ASIN, KEYWORDS, running, slow, store, sweeps, visits, wait_for, write_config
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import monitor.models
+import monitor.store.models
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -25,9 +25,9 @@ def upgrade() -> None:
         "heartbeat",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
-        sa.Column("started_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("beat_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("next_sweep_at", monitor.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("beat_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_sweep_at", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_heartbeat")),
     )
@@ -44,13 +44,13 @@ def upgrade() -> None:
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("created_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", monitor.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("sent_at", monitor.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("message", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("message_id", name=op.f("uq_outbox_message_id")),
@@ -62,8 +62,8 @@ def upgrade() -> None:
     op.create_table(
         "sweep_run",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("started_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", monitor.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("trigger", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("pages", sa.Integer(), nullable=False),
@@ -84,7 +84,7 @@ def upgrade() -> None:
         sa.Column("keyword", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("page", sa.Integer(), nullable=False),
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("seen_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
@@ -132,8 +132,8 @@ def upgrade() -> None:
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("fingerprint", sa.LargeBinary(), nullable=True),
-        sa.Column("fetched_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("retired_at", monitor.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fetched_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("retired_at", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["product_id"], ["product.id"], name=op.f("fk_gallery_image_product_id_product")
         ),
@@ -161,7 +161,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("visit_id", sa.Integer(), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=True),
-        sa.Column("seen_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("marketplace", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("keyword", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("asin", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
@@ -196,7 +196,7 @@ def upgrade() -> None:
         "event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
-        sa.Column("created_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("marketplace", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("asin", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
         sa.Column("keyword", sqlmodel.sql.sqltypes.AutoString(), nullable=True),

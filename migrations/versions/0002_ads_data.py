@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import monitor.models
+import monitor.store.models
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("sales", sa.Float(), nullable=False),
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("loaded_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("loaded_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ads_advertised")),
         sa.UniqueConstraint(
             "marketplace", "day", "campaign", "ad_group", "asin", name="uq_ads_advertised_row"
@@ -66,7 +66,7 @@ def upgrade() -> None:
         sa.Column("sales", sa.Float(), nullable=False),
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("loaded_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("loaded_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ads_day")),
         sa.UniqueConstraint(
             "marketplace",
@@ -94,8 +94,8 @@ def upgrade() -> None:
         sa.Column("end_day", sa.Date(), nullable=False),
         sa.Column("report_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("requested_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("requested_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ads_report_job")),
         sa.UniqueConstraint("report_id", name=op.f("uq_ads_report_job_report_id")),

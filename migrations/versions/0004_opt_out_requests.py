@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import monitor.models
+import monitor.store.models
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -28,9 +28,9 @@ def upgrade() -> None:
         sa.Column("asin", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("keywords", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("case_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("requested_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", monitor.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("effective_at", monitor.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("requested_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", monitor.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("effective_at", monitor.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("overdue_event_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["overdue_event_id"], ["event.id"], name=op.f("fk_optout_request_overdue_event_id_event")

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.ads.reporting import ReportType, Window
-from monitor.models import AdsDay, AdsReportJob
+from monitor.store.models import AdsDay, AdsReportJob
 
 BatchKey = tuple[str, date]  # marketplace, last day of the window
 

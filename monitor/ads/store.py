@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from monitor.ads.keywords import normalise_keyword
 from monitor.ads.rows import AdvertisedDay, Report, ReportKind, TermDay
-from monitor.models import AdsAdvertised, AdsDay
+from monitor.store.models import AdsAdvertised, AdsDay
 
 INSERT_CHUNK = 5_000
 SQLITE_CACHE_KIB = 128 * 1024

@@ -115,7 +115,7 @@ def pull(
     from rich.text import Text
 
     from monitor.ads.pull import PullOptions, pull_configured
-    from monitor.history import parse_since
+    from monitor.store.history import parse_since
 
     config = config_without_secrets()  # the ads secrets are read by the pull itself, when it starts
     now = utcnow()
@@ -159,7 +159,7 @@ def show(
     from sqlmodel import Session
 
     from monitor.ads.store import query_ads_days
-    from monitor.history import parse_since
+    from monitor.store.history import parse_since
 
     config = config_without_secrets()
     since_day = parse_since(since, utcnow()).date() if since else None

@@ -32,7 +32,7 @@ def alerts_list() -> None:
     """
     from sqlmodel import Session
 
-    from monitor.pending import describe_counts, list_outbox, next_try, outbox_counts
+    from monitor.alerts.pending import describe_counts, list_outbox, next_try, outbox_counts
 
     config = full_config()
     engine = engine_for(config)
@@ -71,8 +71,8 @@ def alerts_flush(
     """
     from sqlmodel import Session
 
-    from monitor.mailer import flush_configured
-    from monitor.pending import retry_failed as give_another_round
+    from monitor.alerts.mailer import flush_configured
+    from monitor.alerts.pending import retry_failed as give_another_round
 
     config = full_config()
     engine = engine_for(config)
@@ -98,10 +98,10 @@ def alerts_preview(
     ] = None,
 ) -> None:
     """Write the rendered email of the latest events to an HTML file to open in a browser."""
+    from monitor.alerts.mailer import preview_latest
     from monitor.errors import UsageError
-    from monitor.files import BlobStore
-    from monitor.folders import ensure_folder
-    from monitor.mailer import preview_latest
+    from monitor.store.files import BlobStore
+    from monitor.store.folders import ensure_folder
 
     config = full_config()
     if out_file is None:

@@ -81,7 +81,7 @@ def secrets(config: Config) -> Secrets:
 
 
 def engine_for(config: Config) -> Any:
-    from monitor.db import open_database
+    from monitor.store.db import open_database
 
     return open_database(config.database_url)
 

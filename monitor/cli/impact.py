@@ -82,13 +82,13 @@ def impact(
 
 def _since(text: str | None) -> date | None:
     """The first day: the date of ``--since`` (days are marketplace-local, the date is taken as is)."""
-    from monitor.history import parse_since
+    from monitor.store.history import parse_since
 
     return parse_since(text, utcnow()).date() if text else None
 
 
 def _from_database(asin: str | None, keyword: str | None, since: date | None) -> list[DayRow]:
-    from monitor.impact_data import Scope, Zones, load_day_rows
+    from monitor.store.impact import Scope, Zones, load_day_rows
 
     config = config_without_secrets()
     engine = engine_for(config)

@@ -27,7 +27,7 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False,
 ) -> None:
     """Parse a saved page and show what ismon sees."""
-    from monitor.pages import page_to_json, parse_page
+    from monitor.pages.search import page_to_json, parse_page
 
     try:
         data = file.read_bytes()
@@ -82,7 +82,7 @@ def identify(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
 ) -> None:
     """Which gallery image (of DIR) each IMAGE is."""
-    from monitor.identify_files import identify_files, load_gallery_dir
+    from monitor.imaging.folder import identify_files, load_gallery_dir
 
     index = load_gallery_dir(gallery)
     failed = False

@@ -19,7 +19,7 @@ from monitor.cli.common import PlainTable, app, config_without_secrets, engine_f
 from monitor.errors import UsageError
 
 if TYPE_CHECKING:
-    from monitor.optouts import OptOutStatus
+    from monitor.alerts.optouts import OptOutStatus
 
 LIST = "list"
 
@@ -48,8 +48,8 @@ def optout(
     """
     from sqlmodel import Session
 
-    from monitor.history import parse_since
-    from monitor.optouts import optout_states, record_optouts
+    from monitor.alerts.optouts import optout_states, record_optouts
+    from monitor.store.history import parse_since
 
     config = config_without_secrets()
     engine = engine_for(config)

@@ -33,7 +33,7 @@ def history(
     """Sightings (and blocked or failed visits), newest first."""
     from sqlmodel import Session
 
-    from monitor.history import history_json, parse_since, query_history
+    from monitor.store.history import history_json, parse_since, query_history
 
     config = full_config()
     engine = engine_for(config)
@@ -76,9 +76,9 @@ def report(
 ) -> None:
     """Write the static history site (open index.html in a browser)."""
     from monitor.errors import UsageError
-    from monitor.files import BlobStore
-    from monitor.folders import ensure_folder
-    from monitor.report import build_report
+    from monitor.report.site import build_report
+    from monitor.store.files import BlobStore
+    from monitor.store.folders import ensure_folder
 
     config = full_config()
     if out_dir is not None:

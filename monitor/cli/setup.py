@@ -29,8 +29,8 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example config."""
-    from monitor.folders import ensure_folder
     from monitor.paths import TEMPLATES
+    from monitor.store.folders import ensure_folder
 
     target = directory / "ismon.toml"
     if target.exists() and not force:
@@ -45,7 +45,7 @@ def init(
 @app.command()
 def check() -> None:
     """Validate the config, open the database, start the browser, reach SMTP; say what is wrong."""
-    from monitor.checks import run_checks
+    from monitor.run.checks import run_checks
 
     config = full_config()
     results = run_checks(config, os.environ, utcnow())
@@ -61,7 +61,7 @@ def check() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations."""
-    from monitor.db import current_revision
+    from monitor.store.db import current_revision
 
     config = full_config()
     engine = engine_for(config)
@@ -76,7 +76,7 @@ def demo(
 ) -> None:
     """The whole pipeline against the built-in simulated storefront, on this machine."""
     from monitor.demo import run_demo
-    from monitor.folders import ensure_folder
+    from monitor.store.folders import ensure_folder
 
     ensure_folder(directory, "--dir", UsageError)
     result = run_demo(directory.resolve(), clock=utcnow, say=lambda line: out.print(Text(line)))

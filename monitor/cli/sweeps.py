@@ -23,7 +23,7 @@ from monitor.cli.common import (
 )
 from monitor.config import Config
 from monitor.errors import MonitorError, UsageError
-from monitor.signals import GracefulStop
+from monitor.run.signals import GracefulStop
 
 FLUSH_AT_LEAST_S = 1.0  # a stopping sweep does not start an SMTP conversation shorter than this
 STOP_MARGIN_S = 2.0  # kept for closing the database and leaving
@@ -38,8 +38,8 @@ def gallery_refresh(
     ] = None,
 ) -> None:
     """Import the listing galleries from the product pages (SIGTERM or Ctrl-C: stop after the one in hand)."""
-    from monitor.folders import ensure_folder
-    from monitor.sweep import refresh_galleries
+    from monitor.store.folders import ensure_folder
+    from monitor.sweep.runner import refresh_galleries
 
     config = full_config()
     ensure_folder(config.data_dir, "data_dir")
@@ -69,7 +69,7 @@ def gallery_show(asin: str) -> None:
     """Show the stored gallery of an ASIN."""
     from sqlmodel import Session, select
 
-    from monitor import models, store
+    from monitor.store import models, queries
 
     config = full_config()
     engine = engine_for(config)
@@ -79,7 +79,7 @@ def gallery_show(asin: str) -> None:
             raise UsageError(f"{asin}: no such product in the database (run `ismon gallery refresh`)")
         for product in products:
             assert product.id is not None
-            rows = store.current_gallery(session, product.id)
+            rows = queries.current_gallery(session, product.id)
             table = PlainTable(title=f"{product.asin} {product.name}")
             for column in ("slot", "variant", "image ids", "fetched", "file"):
                 table.add_column(column)
@@ -110,12 +110,12 @@ def sweep(
     recorded as interrupted, its alerts are sent if that can be done in time, and ismon exits within
     15 s (exit code 1). A second Ctrl-C leaves at once.
     """
-    from monitor.lock import sweep_lock
-    from monitor.pending import interrupt_running_sweeps
+    from monitor.alerts.pending import interrupt_running_sweeps
+    from monitor.run.lock import sweep_lock
 
     config = full_config()
     with sweep_lock(config.data_dir):  # first: a second sweep from cron leaves at once, cheaply
-        from monitor.sweep import SweepOptions, plan, run_sweep
+        from monitor.sweep.runner import SweepOptions, plan, run_sweep
 
         engine = engine_for(config)
         options = SweepOptions(
@@ -145,7 +145,7 @@ def _flush_after(config: Config, engine: Any, stopping: GracefulStop) -> int:
     """
     if config.email is None:
         return 0
-    from monitor.mailer import flush_configured
+    from monitor.alerts.mailer import flush_configured
     from monitor.secrets import MissingSecretError
 
     left = stopping.left()
@@ -194,8 +194,8 @@ def daemon(
     now: Annotated[bool, typer.Option("--now", help="Also sweep once right after starting.")] = False,
 ) -> None:
     """Run the schedule until SIGTERM or Ctrl-C."""
-    from monitor.folders import ensure_folder
-    from monitor.scheduler import run_daemon
+    from monitor.run.daemon import run_daemon
+    from monitor.store.folders import ensure_folder
 
     config = full_config()
     ensure_folder(config.data_dir, "data_dir")

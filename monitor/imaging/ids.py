@@ -1,6 +1,6 @@
 """Amazon image ids from image URLs.
 
-Where it sits: the page parser (``monitor.pages``) and the gallery refresh turn every image URL they
+Where it sits: the page parser (``monitor.pages.search``) and the gallery refresh turn every image URL they
 find into an image id here; imaging matching then compares the id of the image an ad displayed with
 the ids of the listing's gallery slots before it falls back to perceptual hashes.
 

@@ -66,7 +66,7 @@ class _AdsDayLike(Protocol):
 
 
 def sightings_from_rows(rows: Iterable[_HistoryLike]) -> list[SightingFact]:
-    """History rows (``monitor.history.HistoryRow``) as facts."""
+    """History rows (``monitor.store.history.HistoryRow``) as facts."""
     return [
         SightingFact(
             seen_at=r.seen_at,

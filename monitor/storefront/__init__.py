@@ -10,7 +10,7 @@ advertised for which keyword, and which gallery image each ad shows), so the who
         store.set_scenario(new_scenario)     # between sweeps
         store.requests                       # what the client fetched
 
-Pictures come from ``monitor.synthetic``; page markup follows the saved real pages described in
+Pictures come from ``monitor.storefront.synthetic``; page markup follows the saved real pages described in
 ``shared/fixtures/amazon/STRUCTURE.md``.
 """
 

@@ -55,7 +55,7 @@ def image_id(asin: str, variant: str, version: str, seed: int, kind: str) -> str
 
 @dataclass(frozen=True)
 class Picture:
-    """How to draw one picture: ``draw`` is ``"variant"`` or a negative kind of monitor.synthetic."""
+    """How to draw one picture: ``draw`` is ``"variant"`` or a negative kind of storefront.synthetic."""
 
     seed: int
     variant: str

@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 
 from monitor.storefront.scenario import DEMO_CHAIR, Scenario, norm_keyword
-from monitor.synthetic import variant_kind
+from monitor.storefront.synthetic import variant_kind
 
 BASE_CTR = 0.02
-# CTR against MAIN by what the slot shows (monitor.synthetic.VARIANT_KINDS): a scene of the chair in
+# CTR against MAIN by what the slot shows (storefront.synthetic.VARIANT_KINDS): a scene of the chair in
 # use is clicked more, a busy infographic much less; the rest is close to MAIN.
 KIND_EFFECTS: dict[str, float] = {
     "main": 1.0,

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from monitor.ads.keywords import normalise_keyword
 from monitor.impact.join import AdsFact, SightingFact
-from monitor.models import AdsDay, PageVisit, Sighting
+from monitor.store.models import AdsDay, PageVisit, Sighting
 
 _CHUNK = 5_000
 

@@ -1,7 +1,7 @@
 """The storefront's image CDN: ``/images/I/<ID>.<modifiers>.<ext>`` drawn, resized and encoded.
 
 Where it sits: inside the simulated storefront, behind the request handler. An image id resolves
-(through the ``Catalog``) to a picture of ``monitor.synthetic``; the picture is drawn once and kept as
+(through the ``Catalog``) to a picture of ``storefront.synthetic``; the picture is drawn once and kept as
 a high-quality JPEG, and every rendition (size, quality, format) is cached in an LRU because browsers
 ask for the same few again and again.
 
@@ -191,8 +191,8 @@ class LRU(Generic[K, V]):
 
 
 def default_drawer(picture: Picture) -> Image.Image:
-    """Draw a picture with monitor.synthetic (imported on first use, not at import time)."""
-    from monitor import synthetic
+    """Draw a picture with monitor.storefront.synthetic (imported on first use, not at import time)."""
+    from monitor.storefront import synthetic
 
     if picture.draw == "variant":
         return synthetic.draw_variant(picture.seed, picture.variant, picture.size)

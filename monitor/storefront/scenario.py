@@ -153,7 +153,7 @@ def delay_for(s: Scenario, keyword: str) -> float:
 # --------------------------------------------------------------------------------------------
 
 DEMO_BRAND = "Trailhaven"
-# Seeds chosen for their drawn shape (monitor.synthetic families): a chair, a lamp, a backpack.
+# Seeds chosen for their drawn shape (monitor.storefront.synthetic families): a chair, a lamp, a backpack.
 DEMO_CHAIR = "B0TRLHVN01"
 DEMO_LANTERN = "B0TRLHVN02"
 DEMO_PACK = "B0TRLHVN03"

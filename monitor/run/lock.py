@@ -17,7 +17,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from monitor.errors import LockedError
-from monitor.folders import ensure_folder
+from monitor.store.folders import ensure_folder
 
 LOCK_NAME = "sweep.lock"
 

@@ -30,9 +30,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitor import paths
-from monitor.alert_items import AlertItem, ImpactFacts, Picture, Share, clean_line
-from monitor.alert_items import when as _when
-from monitor.changes import (
+from monitor.alerts.changes import (
     BLOCKED,
     CTR_DROP,
     LISTING_MAIN_CHANGED,
@@ -46,7 +44,9 @@ from monitor.changes import (
     UNKNOWN_IMAGE,
     sort_key,
 )
-from monitor.support_text import opt_out_followup, opt_out_request
+from monitor.alerts.items import AlertItem, ImpactFacts, Picture, Share, clean_line
+from monitor.alerts.items import when as _when
+from monitor.alerts.support_text import opt_out_followup, opt_out_request
 
 __all__ = [
     "AlertItem",

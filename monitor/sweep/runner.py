@@ -7,7 +7,7 @@ transaction, written in the sweep's store thread while the browser loads the nex
 local: a timeout is retried with backoff, a crashed browser is relaunched (a page it was on is loaded
 again), a captcha retires its session and the page is loaded again later in a fresh one, and one bad
 page never ends the sweep. A marketplace is backed off for the rest of the sweep only when
-``monitor.sessions`` says it is unusable (fresh sessions challenged in a row, or no answer).
+``monitor.acquire.sessions`` says it is unusable (fresh sessions challenged in a row, or no answer).
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from playwright.async_api import Error as PlaywrightError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor import gallery, models, outbox, pending, store
-from monitor.browser import (
+from monitor.acquire.browser import (
     CAPTCHA_URL_RE,
     Shopper,
     ShopperSettings,
@@ -45,13 +44,16 @@ from monitor.browser import (
     storage_state_path,
     stored_postal_code,
 )
+from monitor.acquire.sessions import Health, HealthLimits, Lane, no_answer
+from monitor.alerts import outbox, pending
 from monitor.config import Config
 from monitor.config import Product as ConfiguredProduct
 from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeoutError
-from monitor.files import BlobStore, content_id
 from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
-from monitor.pages import AdUnit, SearchPage, parse_search
-from monitor.sessions import Health, HealthLimits, Lane, no_answer
+from monitor.pages.search import AdUnit, SearchPage, parse_search
+from monitor.store import models, queries
+from monitor.store.files import BlobStore, content_id
+from monitor.sweep import gallery
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +159,7 @@ class SweepOptions:
 
 
 def plan(
-    config: Config, products: Sequence[store.ProductRef | ConfiguredProduct], options: SweepOptions
+    config: Config, products: Sequence[queries.ProductRef | ConfiguredProduct], options: SweepOptions
 ) -> list[Task]:
     """The (marketplace, keyword, page) tasks of a sweep, grouped by marketplace."""
     pairs: dict[tuple[str, str], None] = {}
@@ -211,7 +213,7 @@ class SweepRunner:
         self.photographed: dict[Look, str] = {}
         # marketplace -> keyword -> the evidence of earlier sweeps that still stands for it
         self.recent: dict[str, dict[str, dict[tuple[str, str, str | None], str]]] = {}
-        self.own: dict[str, dict[str, store.ProductRef]] = {}
+        self.own: dict[str, dict[str, queries.ProductRef]] = {}
         self.health = Health(
             HealthLimits(
                 blocked_after=config.alerts.blocked_after,
@@ -300,7 +302,7 @@ class SweepRunner:
         return self.indexes[product_id]
 
     async def refresh_galleries(
-        self, playwright: object, products: Sequence[store.ProductRef]
+        self, playwright: object, products: Sequence[queries.ProductRef]
     ) -> list[gallery.GalleryResult]:
         results: list[gallery.GalleryResult] = []
         if not products:
@@ -327,7 +329,7 @@ class SweepRunner:
         playwright: object,
         shoppers: dict[str, Shopper],
         http: httpx.AsyncClient,
-        product: store.ProductRef,
+        product: queries.ProductRef,
         base_url: str,
     ) -> gallery.GalleryResult:
         for attempt in range(self.config.sweep.retries + 1):
@@ -411,7 +413,7 @@ class SweepRunner:
         while not self.stop.is_set() and (left := end - time.monotonic()) > 0:
             await asyncio.sleep(min(left, 0.2))
 
-    def _products(self) -> list[store.ProductRef]:
+    def _products(self) -> list[queries.ProductRef]:
         return [p for market in self.own.values() for p in market.values()]
 
     async def _worker(
@@ -597,12 +599,14 @@ class SweepRunner:
             return {}
         if task.marketplace not in self.recent:
             with Session(self.engine) as session:
-                self.recent[task.marketplace] = store.recent_screenshots(
+                self.recent[task.marketplace] = queries.recent_screenshots(
                     session, task.marketplace, self.clock() - timedelta(hours=hours)
                 )
         return dict(self.recent[task.marketplace].get(task.keyword, {}))
 
-    def _identify(self, product: store.ProductRef, capture: Capture, image_sha: str | None) -> Identification:
+    def _identify(
+        self, product: queries.ProductRef, capture: Capture, image_sha: str | None
+    ) -> Identification:
         if image_sha is None:
             return self._identify_uncached(product, capture)
         key = (product.id, capture.ad.image_id, image_sha)
@@ -611,7 +615,7 @@ class SweepRunner:
             found = self.identified[key] = self._identify_uncached(product, capture)
         return found
 
-    def _identify_uncached(self, product: store.ProductRef, capture: Capture) -> Identification:
+    def _identify_uncached(self, product: queries.ProductRef, capture: Capture) -> Identification:
         index = self._index(product.id)
         ad_fingerprint = None
         if capture.image is not None:
@@ -794,7 +798,7 @@ def run_sweep(
 ) -> SweepSummary:
     """One sweep now; returns what it did. Failures of single pages are in the summary, not raised."""
     with Session(engine) as session:
-        products = store.sync_config(session, config)
+        products = queries.sync_config(session, config)
         session.commit()
     selected = [p for p in products if not options.asins or p.asin in options.asins]
     if options.asins and not selected:
@@ -829,7 +833,7 @@ def refresh_galleries(
 ) -> list[gallery.GalleryResult]:
     """Import the galleries of the configured products (all, or those in ``asins``)."""
     with Session(engine) as session:
-        products = store.sync_config(session, config)
+        products = queries.sync_config(session, config)
         session.commit()
     wanted = {a.upper() for a in asins}
     unknown = wanted - {p.asin for p in products}

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
 from monitor.errors import UsageError
-from monitor.models import Keyword, Marketplace, PageVisit, Product, Sighting
+from monitor.store.models import Keyword, Marketplace, PageVisit, Product, Sighting
 
 # Page kinds that are a normal outcome of a visit; a visit of any other status is "blocked or failed".
 NORMAL_STATUSES: tuple[str, ...] = ("search", "no_results", "product")

@@ -14,12 +14,12 @@ from pathlib import Path
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from monitor import models, store
+from monitor.alerts.pending import FAILED, RUNNING, describe_counts, outbox_counts
 from monitor.config import Config
 from monitor.errors import MonitorError
-from monitor.lock import sweep_running
-from monitor.pending import FAILED, RUNNING, describe_counts, outbox_counts
+from monitor.run.lock import sweep_running
 from monitor.secrets import Secrets
+from monitor.store import models, queries
 
 CheckResult = tuple[str, bool, str]
 
@@ -35,7 +35,7 @@ def next_run(schedule: list[str], now: datetime) -> datetime | None:
 
 def check_folders(config: Config) -> list[CheckResult]:
     """data_dir, the SQLite database's folder and the report folder: can ismon write there?"""
-    from monitor.folders import folder_problem
+    from monitor.store.folders import folder_problem
 
     folders = [
         ("data_dir", config.data_dir, "data_dir"),
@@ -69,7 +69,7 @@ def _sweep_line(config: Config, last: models.SweepRun) -> CheckResult:
 
 
 def check_database(config: Config, now: datetime) -> list[CheckResult]:
-    from monitor.db import current_revision, open_database
+    from monitor.store.db import current_revision, open_database
 
     try:
         engine = open_database(config.database_url)
@@ -77,7 +77,7 @@ def check_database(config: Config, now: datetime) -> list[CheckResult]:
         return [("database", False, str(exc))]
     results: list[CheckResult] = [("database", True, f"revision {current_revision(engine)}")]
     with Session(engine) as session:
-        last = store.last_sweep(session)
+        last = queries.last_sweep(session)
         counts = outbox_counts(session)
         beat = session.get(models.Heartbeat, "daemon")
     results.append(("last sweep", True, "none yet") if last is None else _sweep_line(config, last))
@@ -102,7 +102,7 @@ def check_database(config: Config, now: datetime) -> list[CheckResult]:
 def check_browser(config: Config) -> CheckResult:
     from playwright.async_api import async_playwright
 
-    from monitor.browser import find_chromium, launch
+    from monitor.acquire.browser import find_chromium, launch
 
     try:
         path = find_chromium(config.browser.executable)
@@ -124,7 +124,7 @@ def check_browser(config: Config) -> CheckResult:
 
 
 def check_smtp(config: Config, env: Mapping[str, str]) -> CheckResult:
-    from monitor.mailer import check_smtp as greet
+    from monitor.alerts.mailer import check_smtp as greet
 
     email = config.email
     if email is None:
@@ -147,7 +147,7 @@ def check_ads(config: Config, env: Mapping[str, str], now: datetime) -> list[Che
 
     from monitor.ads import jobs
     from monitor.ads.api import AdsClient, credentials_from
-    from monitor.db import open_database
+    from monitor.store.db import open_database
 
     results: list[CheckResult] = []
     ads = config.ads

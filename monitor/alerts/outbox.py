@@ -27,8 +27,7 @@ from datetime import datetime, timedelta, tzinfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from monitor.alerts import AlertItem, Picture, Share, subject_for
-from monitor.changes import (
+from monitor.alerts.changes import (
     ABSENCE_STATUSES,
     BLOCKED,
     DRIFT_BASELINE_PAGES,
@@ -51,11 +50,18 @@ from monitor.changes import (
     run_start,
     state_of,
 )
+from monitor.alerts.optouts import mark_told, overdue_optouts
+from monitor.alerts.pending import (
+    COLLECTING,
+    PENDING,
+    promote_stale_digests,
+)
+from monitor.alerts.render import AlertItem, Picture, Share, subject_for
 from monitor.config import Config
 from monitor.errors import MonitorError
-from monitor.files import BlobStore
 from monitor.impact.zones import Zones
-from monitor.models import (
+from monitor.store.files import BlobStore
+from monitor.store.models import (
     Event,
     GalleryImage,
     Marketplace,
@@ -64,12 +70,6 @@ from monitor.models import (
     Product,
     Sighting,
     SweepRun,
-)
-from monitor.optouts import mark_told, overdue_optouts
-from monitor.pending import (
-    COLLECTING,
-    PENDING,
-    promote_stale_digests,
 )
 
 log = logging.getLogger(__name__)
@@ -381,7 +381,7 @@ def close_sweep_events(session: Session, sweep: SweepRun, config: Config, now: d
                     detected.append(found)
     overdue = overdue_optouts(session, now, timedelta(hours=config.alerts.optout_grace_hours))
     detected += [found for _row, found in overdue]
-    from monitor.impact_alerts import ctr_drop_candidates  # numpy and statsmodels: only when needed
+    from monitor.alerts.ctr_drop import ctr_drop_candidates  # numpy and statsmodels: only when needed
 
     detected += ctr_drop_candidates(session, Zones(config.timezone), now)
     events = _store(session, detected, config, sweep.id, now)
@@ -508,7 +508,7 @@ def load_alert_items(
 
     ``zones`` are the marketplaces' reporting time zones (``Config.timezone``; default: the usual ones).
     """
-    from monitor.impact_alerts import default_zones, impact_facts  # numpy and statsmodels: when rendering
+    from monitor.alerts.ctr_drop import default_zones, impact_facts  # numpy and statsmodels: when rendering
 
     zones = zones if zones is not None else default_zones()
     items: list[AlertItem] = []

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.ads.keywords import normalise_keyword
-from monitor.changes import IMAGE_STATUSES, OPTOUT_OVERDUE, Detected, state_of
+from monitor.alerts.changes import IMAGE_STATUSES, OPTOUT_OVERDUE, Detected, state_of
 from monitor.config import Product as ProductConfig
 from monitor.errors import UsageError
 from monitor.impact.optout import EFFECTIVE, OVERDUE, Request, Seen, Verdict, hours_to_effect, verify
-from monitor.models import Event, OptOutRequest, PageVisit, Sighting
+from monitor.store.models import Event, OptOutRequest, PageVisit, Sighting
 
 log = logging.getLogger(__name__)
 

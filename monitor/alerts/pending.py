@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.models import Event, Outbox, SweepRun
+from monitor.store.models import Event, Outbox, SweepRun
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from monitor import models
 from monitor.config import Config
+from monitor.store import models
 
 
 @dataclass(frozen=True, slots=True)

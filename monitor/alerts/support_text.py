@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitor.alert_items import AlertItem, clean_line
-from monitor.alert_items import when as _when
-from monitor.changes import (
+from monitor.alerts.changes import (
     CTR_DROP,
     IMAGE_KINDS,
     LISTING_MAIN_CHANGED,
@@ -20,6 +18,8 @@ from monitor.changes import (
     OPTOUT_OVERDUE,
     UNKNOWN_IMAGE,
 )
+from monitor.alerts.items import AlertItem, clean_line
+from monitor.alerts.items import when as _when
 
 
 def opt_out_request(items: Sequence[AlertItem]) -> str:

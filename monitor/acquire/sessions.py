@@ -1,6 +1,6 @@
 """Shopper sessions and marketplace health during one sweep: who may go on, who is retired or given up.
 
-Where it sits: inside the sweep (``monitor.sweep``), between a page load's outcome and what the sweep
+Where it sits: inside the sweep (``monitor.sweep.runner``), between a page load's outcome and what the sweep
 does next. No IO of its own: the sweep opens the browser contexts and tells this module what happened;
 this module says what that means. A ``Lane`` is one sweep worker's context with the session it stands
 for; closing it (the context's own ``close``) retires the session.

@@ -26,20 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.alerts import build_message, message_bytes, render_html, subject_for
-from monitor.config import Config, Email
-from monitor.errors import (
-    AuthenticationError,
-    ConfigError,
-    ConversationLostError,
-    DeliveryError,
-    MonitorError,
-)
-from monitor.files import BlobStore
-from monitor.impact.zones import Zones
-from monitor.models import Event, Outbox
-from monitor.outbox import events_of, load_alert_items
-from monitor.pending import (
+from monitor.alerts.outbox import events_of, load_alert_items
+from monitor.alerts.pending import (
     COLLECTING,
     FAILED,
     PENDING,
@@ -50,8 +38,20 @@ from monitor.pending import (
     promote_stale_digests,
     retry_failed,
 )
+from monitor.alerts.render import build_message, message_bytes, render_html, subject_for
+from monitor.alerts.smtp import Conversation, check_smtp
+from monitor.config import Config, Email
+from monitor.errors import (
+    AuthenticationError,
+    ConfigError,
+    ConversationLostError,
+    DeliveryError,
+    MonitorError,
+)
+from monitor.impact.zones import Zones
 from monitor.secrets import Secrets
-from monitor.smtp import Conversation, check_smtp
+from monitor.store.files import BlobStore
+from monitor.store.models import Event, Outbox
 
 __all__ = [
     "FlushResult",

@@ -41,17 +41,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from monitor.config import Config
 from monitor.errors import UsageError
-from monitor.files import BlobStore, Kind
-from monitor.history import (
-    HISTORY_COLUMNS,
-    NORMAL_STATUSES,
-    format_time,
-    iter_history_records,
-    visit_status,
-)
-from monitor.models import Event, GalleryImage, Keyword, Marketplace, PageVisit, Product, Sighting
 from monitor.paths import TEMPLATES
-from monitor.report_impact import (
+from monitor.report.impact import (
     KeywordImpactView,
     chart_markup,
     optout_marks,
@@ -59,6 +50,15 @@ from monitor.report_impact import (
     views_for,
     write_ads_csv,
 )
+from monitor.store.files import BlobStore, Kind
+from monitor.store.history import (
+    HISTORY_COLUMNS,
+    NORMAL_STATUSES,
+    format_time,
+    iter_history_records,
+    visit_status,
+)
+from monitor.store.models import Event, GalleryImage, Keyword, Marketplace, PageVisit, Product, Sighting
 
 log = logging.getLogger(__name__)
 
@@ -872,7 +872,7 @@ def _add_impact(
     """Each keyword's impact view (CTR chart, tracking table) and the opt-out marks of its timeline;
     returns a problem to show, or ""."""
     from monitor.impact.zones import Zones
-    from monitor.impact_data import by_key, impacts, key_of, load_day_rows
+    from monitor.store.impact import by_key, impacts, key_of, load_day_rows
 
     problem = ""
     try:

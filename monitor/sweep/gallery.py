@@ -17,10 +17,9 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor import models, outbox, store
-from monitor.browser import Shopper
+from monitor.acquire.browser import Shopper
+from monitor.alerts import outbox
 from monitor.errors import ImageError, MonitorError
-from monitor.files import BlobStore
 from monitor.imaging import (
     Fingerprint,
     GalleryEntry,
@@ -29,8 +28,10 @@ from monitor.imaging import (
     fingerprint_is_current,
     load_image,
 )
-from monitor.pages import GalleryImage as ParsedSlot
-from monitor.pages import parse_product
+from monitor.pages.search import GalleryImage as ParsedSlot
+from monitor.pages.search import parse_product
+from monitor.store import models, queries
+from monitor.store.files import BlobStore
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ async def refresh_product(
     http: httpx.AsyncClient,
     engine: Engine,
     blobs: BlobStore,
-    product: store.ProductRef,
+    product: queries.ProductRef,
     base_url: str,
     now: Callable[[], datetime],
 ) -> GalleryResult:
@@ -95,7 +96,7 @@ async def refresh_product(
                 log.warning("%s %s: %s", product.asin, slot.variant, exc)
         slots.append((slot_no, slot, sha, fingerprint))
     with Session(engine) as session:
-        old = store.current_gallery(session, product.id)
+        old = queries.current_gallery(session, product.id)
         old_key = [(g.variant, g.image_ids) for g in old]
         new_key = [(s.variant, " ".join(s.image_ids)) for _, s, _, _ in slots]
         result.variants = [s.variant for _, s, _, _ in slots]
@@ -106,7 +107,7 @@ async def refresh_product(
         stamp = now()
         old_main = next((g.image_ids.split() for g in old if g.variant == "MAIN"), None)
         new_main = next((list(s.image_ids) for _, s, _, _ in slots if s.variant == "MAIN"), None)
-        store.retire_gallery(session, product.id, stamp)
+        queries.retire_gallery(session, product.id, stamp)
         for slot_no, slot, sha, fingerprint in slots:
             session.add(
                 models.GalleryImage(
@@ -130,7 +131,7 @@ async def refresh_product(
 
 def load_index(session: Session, product_id: int) -> GalleryIndex | None:
     """The matching index of a product's current gallery, or None if it was never imported."""
-    rows = store.current_gallery(session, product_id)
+    rows = queries.current_gallery(session, product_id)
     entries = [
         GalleryEntry(
             variant=row.variant,

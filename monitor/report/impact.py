@@ -22,13 +22,13 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from monitor.ads.keywords import normalise_keyword
+from monitor.alerts.optouts import OptOutStatus, optout_states
 from monitor.impact.chart import CtrChart, ctr_chart
 from monitor.impact.estimate import KeywordImpact
 from monitor.impact.join import DayRow
 from monitor.impact.table import weekly_sentence
 from monitor.impact.text import change, colour_key, interval, label, tick, variant_row
-from monitor.models import AdsDay
-from monitor.optouts import OptOutStatus, optout_states
+from monitor.store.models import AdsDay
 
 Colour = Callable[[str], str]
 

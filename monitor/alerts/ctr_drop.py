@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
 
-from monitor.alert_items import ImpactFacts, Picture
-from monitor.changes import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
+from monitor.alerts.changes import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
+from monitor.alerts.items import ImpactFacts, Picture
 from monitor.config import MARKETPLACE_TIMEZONES
 from monitor.errors import UsageError
 from monitor.impact.chart import CtrChart, ctr_chart
@@ -29,8 +29,8 @@ from monitor.impact.events import Told, detect_ctr_drops, told_key
 from monitor.impact.join import DayRow
 from monitor.impact.text import ctr_change_sentence, label, tick, variant_row
 from monitor.impact.zones import Zones
-from monitor.impact_data import Scope, by_key, load_day_rows
-from monitor.models import AdsDay, Event, PageVisit, Sighting
+from monitor.store.impact import Scope, by_key, load_day_rows
+from monitor.store.models import AdsDay, Event, PageVisit, Sighting
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def impact_facts(
 
 
 def _colour(variant: str) -> tuple[int, int, int]:
-    from monitor.report import variant_colour
+    from monitor.report.site import variant_colour
 
     rgb = ImageColor.getrgb(variant_colour("unknown" if variant == "UNKNOWN" else variant))
     return rgb[0], rgb[1], rgb[2]

@@ -16,8 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from monitor.errors import StoreError
-from monitor.folders import ensure_folder
 from monitor.paths import MIGRATIONS
+from monitor.store.folders import ensure_folder
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from monitor.impact.estimate import KeywordImpact, estimate
 from monitor.impact.facts import ads_from_rows
 from monitor.impact.join import SP_UNITS, AdsFact, DayRow, SightingFact, join_days
 from monitor.impact.zones import Zones
-from monitor.models import PageVisit, Sighting
+from monitor.store.models import PageVisit, Sighting
 
 __all__ = ["Key", "Scope", "Zones", "by_key", "impacts", "key_of", "load_day_rows"]
 

@@ -24,13 +24,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor import models
+from monitor.alerts.pending import interrupt_running_sweeps
 from monitor.config import Config
 from monitor.errors import LockedError, MonitorError
-from monitor.lock import sweep_lock
-from monitor.pending import interrupt_running_sweeps
+from monitor.run.lock import sweep_lock
+from monitor.run.signals import STOP_WITHIN_S, GracefulStop
 from monitor.secrets import Secrets
-from monitor.signals import STOP_WITHIN_S, GracefulStop
+from monitor.store import models
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Daemon:
     # --- jobs ---------------------------------------------------------------------------------
 
     def sweep_job(self) -> None:
-        from monitor.sweep import SweepOptions, run_sweep
+        from monitor.sweep.runner import SweepOptions, run_sweep
 
         self._exclusive(
             "sweep",
@@ -76,7 +76,7 @@ class Daemon:
         self.flush_job()
 
     def gallery_job(self) -> None:
-        from monitor.sweep import refresh_galleries
+        from monitor.sweep.runner import refresh_galleries
 
         self._exclusive(
             "gallery refresh",
@@ -135,7 +135,7 @@ class Daemon:
     def flush_job(self) -> None:
         if self.config.email is None or self.stop.is_set():
             return
-        from monitor.mailer import flush_configured
+        from monitor.alerts.mailer import flush_configured
 
         self.not_sending.clear()
         try:

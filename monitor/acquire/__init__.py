@@ -1,0 +1,1 @@
+"""acquire: TODO docstring."""

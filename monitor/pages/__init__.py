@@ -1,0 +1,1 @@
+"""pages: TODO docstring."""
