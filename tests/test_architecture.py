@@ -28,13 +28,15 @@ RANKS: dict[str, int] = {
     "report": 6,
     "storefront": 7,
     "run": 8,
-    "cli": 9,
     "demo": 9,
-    "__main__": 10,
+    "cli": 10,
+    "__main__": 11,
 }
 # Pure stages: no database, browser, network or scheduler, and no IO stage of ismon.
 PURE = ("pages", "imaging", "impact", "alerts.changes", "alerts.render")
 IO_LIBRARIES = {"sqlmodel", "sqlalchemy", "playwright", "httpx", "smtplib", "apscheduler", "aiosmtpd"}
+# Only the entry points see the whole Config; a stage receives the settings it uses.
+WHOLE_CONFIG = ("monitor.config", "monitor.cli", "monitor.demo", "monitor.run")
 TOP_LEVEL_LIMIT = 8
 LIMITS = {"module": 450, "class": 250, "function": 90}
 
@@ -76,7 +78,7 @@ def test_at_most_eight_modules_sit_directly_in_monitor() -> None:
 def test_every_stage_package_says_where_it_sits() -> None:
     for init in sorted(MONITOR.glob("*/__init__.py")):
         doc = ast.get_docstring(ast.parse(init.read_text())) or ""
-        assert "Where it sits" in doc, f"{init.relative_to(MONITOR.parent)} lacks 'Where it sits' in its docstring"
+        assert "Where it sits" in doc, f"{init.relative_to(MONITOR.parent)}: no 'Where it sits'"
 
 
 def test_imports_go_down_the_flow() -> None:
@@ -89,6 +91,21 @@ def test_imports_go_down_the_flow() -> None:
             theirs = _package(target)
             if theirs != mine and RANKS.get(theirs, 99) >= RANKS.get(mine, 99):
                 wrong.append(f"{name} imports {target}")
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_stages_receive_their_settings_not_the_whole_config() -> None:
+    wrong = []
+    for name, path in _modules():
+        if name.startswith(WHOLE_CONFIG):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "monitor.config"
+                and any(alias.name == "Config" for alias in node.names)
+            ):
+                wrong.append(name)
     assert not wrong, "\n".join(sorted(wrong))
 
 
