@@ -1,0 +1,22 @@
+"""From the whole Config to the settings each stage receives: the one place that reads Config for them.
+
+Where it sits: at the entry points. ``ismon`` commands (monitor/cli), the daemon (monitor/run/daemon.py)
+and ``ismon demo`` load the Config and call these builders; the stages below only ever see what a
+builder hands them, so a stage's signature says which settings it uses.
+"""
+
+from __future__ import annotations
+
+from monitor.config import Config
+
+__all__ = ["Config"]
+
+# --- acquire ---------------------------------------------------------------------------------------
+
+# --- sweep -----------------------------------------------------------------------------------------
+
+# --- alerts ----------------------------------------------------------------------------------------
+
+# --- report ----------------------------------------------------------------------------------------
+
+# --- store, ads, secrets ---------------------------------------------------------------------------
