@@ -180,7 +180,7 @@ def test_the_daemon_schedules_the_daily_pull_and_collects_pending_reports_at_sta
 
 
 def test_a_second_pull_while_one_runs_stops_at_once(tmp_path: Path, sim: SimulatedAdsApi) -> None:
-    from monitor.run.lock import exclusive
+    from monitor.store.lock import exclusive
 
     config = write_config(tmp_path, sim)
     with exclusive(tmp_path / "data", "ads.lock", "ads pull"):

@@ -43,8 +43,8 @@ from monitor.ads.reporting import (
 from monitor.ads.store import own_asins_by_marketplace, store_report
 from monitor.config import Config
 from monitor.errors import AdsApiError, AdsAuthError, ConfigError, StoreError
-from monitor.run.lock import exclusive
 from monitor.secrets import Secrets
+from monitor.store.lock import exclusive
 from monitor.store.models import AdsReportJob
 
 log = logging.getLogger(__name__)

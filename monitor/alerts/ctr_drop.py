@@ -2,7 +2,7 @@
 
 Where it sits: beside the outbox. At the end of a sweep ``monitor/outbox.py`` asks
 ``ctr_drop_candidates`` which variants' CTR dropped (estimated from the store through
-``monitor/impact_data.py``, decided by the pure ``monitor.impact.events``) and stores them with the
+``monitor/impact_data.py``, decided by the pure ``monitor.alerts.ctr_drop_rule``) and stores them with the
 sweep's other events. When an email is rendered, ``impact_facts`` gives a ``ctr_drop``,
 ``main_replaced`` or ``optout_overdue`` item its numbers: the keyword's tracking table, the CTR before
 and since the change, and the daily CTR chart as a PNG (mail clients do not show inline SVG).
@@ -19,17 +19,17 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
 
+from monitor.ads.impact_rows import Scope, by_key, load_day_rows
 from monitor.alerts.changes import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
+from monitor.alerts.ctr_drop_rule import Told, detect_ctr_drops, told_key
 from monitor.alerts.items import ImpactFacts, Picture
 from monitor.config import MARKETPLACE_TIMEZONES
 from monitor.errors import UsageError
 from monitor.impact.chart import CtrChart, ctr_chart
 from monitor.impact.estimate import estimate
-from monitor.impact.events import Told, detect_ctr_drops, told_key
 from monitor.impact.join import DayRow
 from monitor.impact.text import ctr_change_sentence, label, tick, variant_row
 from monitor.impact.zones import Zones
-from monitor.store.impact import Scope, by_key, load_day_rows
 from monitor.store.models import AdsDay, Event, PageVisit, Sighting
 
 log = logging.getLogger(__name__)

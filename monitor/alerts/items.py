@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from monitor.store.files import sniff_extension
+from monitor.imaging.formats import sniff_extension
 
 _IMAGE_SUBTYPES = {"jpg": "jpeg", "png": "png", "gif": "gif", "webp": "webp", "avif": "avif"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")

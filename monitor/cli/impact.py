@@ -88,7 +88,7 @@ def _since(text: str | None) -> date | None:
 
 
 def _from_database(asin: str | None, keyword: str | None, since: date | None) -> list[DayRow]:
-    from monitor.store.impact import Scope, Zones, load_day_rows
+    from monitor.ads.impact_rows import Scope, Zones, load_day_rows
 
     config = config_without_secrets()
     engine = engine_for(config)

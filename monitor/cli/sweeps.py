@@ -111,7 +111,7 @@ def sweep(
     15 s (exit code 1). A second Ctrl-C leaves at once.
     """
     from monitor.alerts.pending import interrupt_running_sweeps
-    from monitor.run.lock import sweep_lock
+    from monitor.store.lock import sweep_lock
 
     config = full_config()
     with sweep_lock(config.data_dir):  # first: a second sweep from cron leaves at once, cheaply

@@ -871,8 +871,8 @@ def _add_impact(
 ) -> str:
     """Each keyword's impact view (CTR chart, tracking table) and the opt-out marks of its timeline;
     returns a problem to show, or ""."""
+    from monitor.ads.impact_rows import by_key, impacts, key_of, load_day_rows
     from monitor.impact.zones import Zones
-    from monitor.store.impact import by_key, impacts, key_of, load_day_rows
 
     problem = ""
     try:

@@ -17,9 +17,9 @@ from sqlmodel import Session
 from monitor.alerts.pending import FAILED, RUNNING, describe_counts, outbox_counts
 from monitor.config import Config
 from monitor.errors import MonitorError
-from monitor.run.lock import sweep_running
 from monitor.secrets import Secrets
 from monitor.store import models, queries
+from monitor.store.lock import sweep_running
 
 CheckResult = tuple[str, bool, str]
 

@@ -27,10 +27,10 @@ from sqlmodel import Session
 from monitor.alerts.pending import interrupt_running_sweeps
 from monitor.config import Config
 from monitor.errors import LockedError, MonitorError
-from monitor.run.lock import sweep_lock
 from monitor.run.signals import STOP_WITHIN_S, GracefulStop
 from monitor.secrets import Secrets
 from monitor.store import models
+from monitor.store.lock import sweep_lock
 
 log = logging.getLogger(__name__)
 

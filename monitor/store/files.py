@@ -12,25 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
+from monitor.imaging.formats import sniff_extension
+
 Kind = Literal["images", "screenshots"]
-
-_EXTENSIONS = {
-    b"\xff\xd8\xff": "jpg",
-    b"\x89PNG": "png",
-    b"GIF8": "gif",
-}
-
-
-def sniff_extension(data: bytes) -> str:
-    """A file extension for image bytes, from their magic number (``bin`` when unknown)."""
-    for magic, ext in _EXTENSIONS.items():
-        if data.startswith(magic):
-            return ext
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data[4:12] in (b"ftypavif", b"ftypavis"):
-        return "avif"
-    return "bin"
 
 
 def content_id(data: bytes) -> str:
