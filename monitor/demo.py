@@ -256,12 +256,13 @@ def _pull_ads(
     """The simulated Ads API's reports since ``since`` (default: the last 30 days), stored as by
     ``ismon ads pull``."""
     from monitor.ads.pull import PullOptions, pull_configured
+    from monitor.run.settings import ads_pull_settings
 
     env = {"ISMON_ADS_CLIENT_SECRET": api.client_secret, "ISMON_ADS_REFRESH_TOKEN": api.refresh_token}
     today = clock().astimezone(config.timezone("us")).date()
     since = since or today - timedelta(days=30)
     options = PullOptions(since=since, first_poll_s=0.2, max_poll_s=1.0, max_wait_s=120)
-    result = pull_configured(config, engine, Secrets(env), clock=clock, options=options)
+    result = pull_configured(ads_pull_settings(config), engine, Secrets(env), clock=clock, options=options)
     say(f"ads pull    {'; '.join(result.stored) or 'nothing stored'} (simulated Ads API)")
     for line in result.failed:
         say(f"ads pull    FAILED {line}")

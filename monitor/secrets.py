@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.config import Config
+from monitor.config import Email
 from monitor.errors import ConfigError
 
 
@@ -42,9 +42,8 @@ class Secrets:
             )
         return value
 
-    def smtp_password(self, config: Config) -> str:
+    def smtp_password(self, email: Email | None) -> str:
         """The SMTP password, or "" when ``[email] username`` is empty (no login)."""
-        email = config.email
         if email is None or not email.username:
             return ""
         return self.get(
@@ -52,8 +51,3 @@ class Secrets:
             key="email.password_env",
             needed_for=f"the SMTP login of {email.username!r}",
         )
-
-
-def secrets_from(env: Mapping[str, str], config: Config) -> Secrets:
-    """``Secrets`` over ``env`` whose errors name ``config``'s file."""
-    return Secrets(env, config.path)

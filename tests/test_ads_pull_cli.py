@@ -142,6 +142,7 @@ def test_the_daemon_schedules_the_daily_pull_and_collects_pending_reports_at_sta
     from monitor.ads.pull import PullOptions, pull_configured
     from monitor.config import load_config
     from monitor.run.daemon import Daemon
+    from monitor.run.settings import ads_pull_settings
     from monitor.secrets import Secrets
     from monitor.store.db import open_database
     from monitor.store.models import AdsReportJob
@@ -154,7 +155,7 @@ def test_the_daemon_schedules_the_daily_pull_and_collects_pending_reports_at_sta
     sim.pending_s = 1.0
     # a pull that was stopped (a daemon restart) while Amazon was still preparing its reports
     first = pull_configured(
-        config,
+        ads_pull_settings(config),
         engine,
         Secrets(env),
         clock=lambda: datetime.now(UTC),

@@ -54,7 +54,7 @@ def test_a_good_file_is_read_with_paths_relative_to_it() -> None:
     assert product.keywords == ["camping chair", "folding chair"]
     assert config.sweep.delay_seconds == (1.0, 2.0)
     assert config.locale("us") == "en-US"
-    assert Secrets({"ISMON_SMTP_PASSWORD": "pw"}).smtp_password(config) == "pw"
+    assert Secrets({"ISMON_SMTP_PASSWORD": "pw"}).smtp_password(config.email) == "pw"
 
 
 def test_the_example_written_by_init_is_valid() -> None:
@@ -93,14 +93,14 @@ def test_a_syntax_error_gives_the_line() -> None:
 def test_the_config_needs_no_secret_and_a_missing_one_is_named_when_it_is_needed() -> None:
     config = parse_config(GOOD, Path("/etc/ismon/ismon.toml"))  # username set, no variable: fine
     with pytest.raises(MissingSecretError) as info:
-        Secrets({}, config.path).smtp_password(config)
+        Secrets({}, config.path).smtp_password(config.email)
     message = str(info.value)
     assert message.startswith("/etc/ismon/ismon.toml: email.password_env: ")
     assert "environment variable ISMON_SMTP_PASSWORD is not set" in message and "'me'" in message
     assert info.value.exit_code == 2
-    assert Secrets({"ISMON_SMTP_PASSWORD": ""}).smtp_password(config) == ""  # set but empty is set
+    assert Secrets({"ISMON_SMTP_PASSWORD": ""}).smtp_password(config.email) == ""  # set but empty is set
     no_login = parse_config(GOOD.replace('username = "me"', ""), Path("/etc/ismon/ismon.toml"))
-    assert Secrets({}).smtp_password(no_login) == ""
+    assert Secrets({}).smtp_password(no_login.email) == ""
 
 
 def test_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:

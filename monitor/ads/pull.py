@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -40,8 +41,8 @@ from monitor.ads.reporting import (
     request_body,
     wanted_range,
 )
-from monitor.ads.store import own_asins_by_marketplace, store_report
-from monitor.config import Config
+from monitor.ads.store import store_report
+from monitor.config import Ads
 from monitor.errors import AdsApiError, AdsAuthError, ConfigError, StoreError
 from monitor.secrets import Secrets
 from monitor.store.lock import exclusive
@@ -104,8 +105,19 @@ class _Batch:
         return Window(min(j.start_day for j in self.jobs), max(j.end_day for j in self.jobs))
 
 
+@dataclass(frozen=True)
+class PullSettings:
+    """What a configured pull uses: the ``[ads]`` section, the profiles to pull, the seller's ASINs."""
+
+    ads: Ads | None
+    targets: tuple[Target, ...]  # the marketplaces with an ads_profile_id, by key
+    own_asins: Mapping[str, frozenset[str]]  # marketplace -> the configured ASINs
+    data_dir: Path  # where ``ads.lock`` is taken
+    where: str  # the config file, for errors
+
+
 def pull_configured(
-    config: Config,
+    settings: PullSettings,
     engine: Engine,
     secrets: Secrets,
     *,
@@ -115,27 +127,21 @@ def pull_configured(
     say: Say = lambda _line: None,
     timeout_s: float = 60.0,
 ) -> PullResult:
-    """``run_pull`` with everything taken from the config (the CLI, the daemon and the demo use it).
+    """``run_pull`` with everything taken from the settings (the CLI, the daemon and the demo use it).
 
     The secrets are read from ``secrets`` here, when pulling, never when the config is parsed. One pull at
     a time per data_dir (``ads.lock``): a second one raises ``LockedError``."""
-    ads = config.ads
-    where = str(config.path or "config")
+    ads, where, targets = settings.ads, settings.where, list(settings.targets)
     if ads is None:
         raise ConfigError(f"{where}: no [ads] section: `ismon ads pull` needs the Amazon Ads API client id")
-    targets = [
-        Target(key, market.ads_profile_id, config.timezone(key))
-        for key, market in sorted(config.marketplaces.items())
-        if market.ads_profile_id
-    ]
     if not targets:
         raise ConfigError(f"{where}: no marketplace has an ads_profile_id, so there is nothing to pull")
     credentials = credentials_from(ads, secrets)
-    own = own_asins_by_marketplace((p.marketplace, p.asin) for p in config.products)
+    own = settings.own_asins
     options = options or PullOptions(lookback_days=ads.lookback_days)
     hide_url_queries()
     with (
-        exclusive(config.data_dir, "ads.lock", "ads pull"),
+        exclusive(settings.data_dir, "ads.lock", "ads pull"),
         httpx.Client(timeout=timeout_s, headers={"User-Agent": "ismon"}) as http,
     ):
         client = AdsClient(

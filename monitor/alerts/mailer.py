@@ -323,7 +323,7 @@ def flush_configured(
     return flush_outbox(
         engine,
         config.email,
-        secrets.smtp_password(config),
+        secrets.smtp_password(config.email),
         BlobStore(config.data_dir),
         now,
         recent_days=config.alerts.recent_days,

@@ -22,10 +22,10 @@ from monitor.cli.common import (
     err,
     out,
     progress,
+    secrets,
     utcnow,
 )
 from monitor.errors import MonitorError, ReportFileError, UsageError
-from monitor.secrets import secrets_from
 
 ads_app = typer.Typer(
     help="Amazon Ads data: report files, the Ads API, the stored ads days.", no_args_is_help=True
@@ -110,11 +110,11 @@ def pull(
     Amazon takes minutes to hours to prepare a report; reports not ready within four hours stay pending
     and the next pull collects them.
     """
-    import os
 
     from rich.text import Text
 
     from monitor.ads.pull import PullOptions, pull_configured
+    from monitor.run.settings import ads_pull_settings
     from monitor.store.history import parse_since
 
     config = config_without_secrets()  # the ads secrets are read by the pull itself, when it starts
@@ -127,7 +127,7 @@ def pull(
     engine = engine_for(config)
     say = (lambda line: err.print(Text(line))) if err.is_terminal else (lambda _line: None)
     result = pull_configured(
-        config, engine, secrets_from(os.environ, config), clock=utcnow, options=options, say=say
+        ads_pull_settings(config), engine, secrets(config), clock=utcnow, options=options, say=say
     )
     for line in result.stored:
         out.print(Text(f"stored {line}"))

@@ -131,7 +131,7 @@ def check_smtp(config: Config, env: Mapping[str, str]) -> CheckResult:
         return ("smtp", True, "no [email] section: alerts stay in the outbox")
     where = f"{email.smtp_host}:{email.smtp_port} ({email.security})"
     try:
-        greet(email, Secrets(env, config.path).smtp_password(config))
+        greet(email, Secrets(env, config.path).smtp_password(config.email))
     except MonitorError as exc:
         return ("smtp", False, str(exc))
     return (

@@ -107,11 +107,14 @@ class Daemon:
     def ads_job(self) -> None:
         """The daily Amazon Ads pull; on SIGTERM it stops waiting and its report ids stay pending."""
         from monitor.ads.pull import pull_configured
+        from monitor.run.settings import ads_pull_settings
 
         if self.stop.is_set():
             return
         try:
-            result = pull_configured(self.config, self.engine, self.secrets, clock=self.clock, stop=self.stop)
+            result = pull_configured(
+                ads_pull_settings(self.config), self.engine, self.secrets, clock=self.clock, stop=self.stop
+            )
             log.info(
                 "ads pull: %d windows stored (%d rows), %d failed, %d reports still pending",
                 len(result.stored),
@@ -245,5 +248,5 @@ def run_daemon(
 ) -> int:
     """Run the schedule until SIGTERM or SIGINT. The SMTP password must be there: the daemon sends."""
     log.info("ismon daemon with %s", config_path)
-    secrets.smtp_password(config)  # MissingSecretError (exit 2) now, not a failed flush every minute
+    secrets.smtp_password(config.email)  # MissingSecretError (exit 2) now, not a failed flush every minute
     return Daemon(config, engine, clock=clock, secrets=secrets).run(run_now)

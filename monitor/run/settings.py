@@ -7,9 +7,9 @@ builder hands them, so a stage's signature says which settings it uses.
 
 from __future__ import annotations
 
+from monitor.ads.pull import PullSettings, Target
+from monitor.ads.store import own_asins_by_marketplace
 from monitor.config import Config
-
-__all__ = ["Config"]
 
 # --- acquire ---------------------------------------------------------------------------------------
 
@@ -20,3 +20,18 @@ __all__ = ["Config"]
 # --- report ----------------------------------------------------------------------------------------
 
 # --- store, ads, secrets ---------------------------------------------------------------------------
+
+
+def ads_pull_settings(config: Config) -> PullSettings:
+    """What ``ismon ads pull`` (and the daemon's and the demo's pulls) use of the config."""
+    return PullSettings(
+        ads=config.ads,
+        targets=tuple(
+            Target(key, market.ads_profile_id, config.timezone(key))
+            for key, market in sorted(config.marketplaces.items())
+            if market.ads_profile_id
+        ),
+        own_asins=own_asins_by_marketplace((p.marketplace, p.asin) for p in config.products),
+        data_dir=config.data_dir,
+        where=str(config.path or "config"),
+    )
