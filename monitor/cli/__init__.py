@@ -1,6 +1,6 @@
 """The ``ismon`` command: thin commands that build objects from the config and pass them down.
 
-The outermost edge of the data flow. Everything that prints lives here; every ``MonitorError`` becomes
+Where it sits: the outermost edge of the data flow. Everything that prints lives here; every ``MonitorError`` becomes
 one message on stderr and its exit code (1: the job failed, 2: bad usage or bad config).
 
 ``common`` holds the Typer apps and what commands share; each other module registers the commands of
