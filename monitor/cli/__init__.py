@@ -1,7 +1,8 @@
 """The ``ismon`` command: thin commands that build objects from the config and pass them down.
 
-Where it sits: the outermost edge of the data flow. Everything that prints lives here; every ``MonitorError`` becomes
-one message on stderr and its exit code (1: the job failed, 2: bad usage or bad config).
+Where it sits: the outermost edge of the data flow. Everything that prints lives here; every
+``MonitorError`` becomes one message on stderr and its exit code (1: the job failed, 2: bad usage or
+bad config).
 
 ``common`` holds the Typer apps and what commands share; each other module registers the commands of
 one stage on import: ``setup`` (init, check, db, demo), ``sweeps`` (gallery, sweep, daemon),
