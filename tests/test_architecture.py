@@ -7,6 +7,7 @@ imported) and checks what docs/architecture.md promises a newcomer.
 from __future__ import annotations
 
 import ast
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +59,8 @@ LIMITS = {"module": 450, "class": 250, "function": 90}
 def _modules() -> Iterator[tuple[str, Path]]:
     for path in sorted(MONITOR.rglob("*.py")):
         parts = path.relative_to(MONITOR).with_suffix("").parts
+        if parts[0] in ("_templates", "_migrations"):  # symlinks to the top-level folders, for wheels
+            continue
         if parts[-1] == "__init__":
             parts = parts[:-1]
         yield ".".join(("monitor", *parts)), path
@@ -91,6 +94,13 @@ def _internal(path: Path, known: set[str]) -> set[str]:
 def test_at_most_eight_modules_sit_directly_in_monitor() -> None:
     flat = sorted(p.name for p in MONITOR.glob("*.py"))
     assert len(flat) <= TOP_LEVEL_LIMIT, flat
+
+
+def test_every_package_is_in_the_wheel() -> None:
+    pyproject = tomllib.loads((MONITOR.parent / "pyproject.toml").read_text())
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    on_disk = {name for name, path in _modules() if path.name == "__init__.py"}
+    assert on_disk <= listed, f"add to pyproject.toml's packages: {sorted(on_disk - listed)}"
 
 
 def test_every_stage_package_says_where_it_sits() -> None:
