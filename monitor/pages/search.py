@@ -24,9 +24,8 @@ import binascii
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from html import unescape
-from typing import Any, Literal, cast
+from typing import Any, cast
 from urllib.parse import unquote
 
 import lxml.html
@@ -34,6 +33,17 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from monitor.imaging.ids import cdn_image_url, image_id_from_url
+from monitor.pages.values import (
+    AdUnit,
+    GalleryImage,
+    OrganicResult,
+    PageKind,
+    ProductPage,
+    SearchPage,
+    Unit,
+    _Collected,
+    page_to_json,
+)
 
 __all__ = [
     "AdUnit",
@@ -49,86 +59,6 @@ __all__ = [
     "parse_product",
     "parse_search",
 ]
-
-PageKind = Literal["search", "captcha", "product", "no_results", "unknown"]
-Unit = Literal["grid", "carousel", "brand", "video"]
-
-
-@dataclass(frozen=True, slots=True)
-class AdUnit:
-    """One sponsored product shown on a search page.
-
-    ``unit``: ``grid`` (Sponsored Products in the result grid), ``carousel`` (sponsored carousel),
-    ``brand`` (Sponsored Brands tiles), ``video`` (Sponsored Brands video).
-    ``placement``: Amazon's widget name (``sp_atf``, ``sp_mtf``, ``sp_btf``, ``sp_search_thematic``…)
-    for Sponsored Products; the loom slot (``loom-desktop-top-slot``, ``…-inline-slot``,
-    ``…-brand-footer-slot``) for Sponsored Brands; None where the page does not say.
-    ``position``: for ``grid`` the product rank on the page (sponsored and organic counted together,
-    1-based); for the other units the 1-based place of the product inside its carousel or creative;
-    None where the page gives none.
-    """
-
-    asin: str
-    unit: Unit
-    placement: str | None
-    position: int | None
-    image_url: str | None
-    image_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class OrganicResult:
-    """One non-sponsored product of the result grid; ``position`` as for grid ads."""
-
-    asin: str
-    position: int | None
-    image_url: str | None
-    image_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class GalleryImage:
-    """One slot of a listing gallery.
-
-    ``variant`` is Amazon's slot name (``MAIN``, ``PT01``…, ``LEFT``…); ``image_ids`` holds the hiRes
-    id first, then the large id (deduplicated; further distinct ids of the thumbnail or zoom sizes
-    follow, if any); ``url`` is the best URL (hiRes, else large).
-    """
-
-    variant: str
-    image_ids: tuple[str, ...]
-    url: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SearchPage:
-    """What a search (or captcha / unrecognised) page shows.
-
-    ``result_count`` is the number of product results found in the result grid (sponsored grid ads
-    plus organic results): 0 on a page that yielded nothing recognisable. ``notes`` are
-    human-readable remarks of the parser ("truncated HTML", …).
-    """
-
-    kind: PageKind
-    ads: tuple[AdUnit, ...] = ()
-    organic: tuple[OrganicResult, ...] = ()
-    result_count: int = 0
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ProductPage:
-    """A product detail page: its ASIN, its ordered gallery and the galleries of its children.
-
-    ``children`` maps a child ASIN to its gallery (from the twister's ``colorImages`` /
-    ``colorToAsin`` data); it includes the landing ASIN itself when the page lists it.
-    """
-
-    kind: PageKind
-    asin: str | None = None
-    gallery: tuple[GalleryImage, ...] = ()
-    children: dict[str, tuple[GalleryImage, ...]] = field(default_factory=dict)
-
 
 # --------------------------------------------------------------------------------------------------
 # Input handling
@@ -631,13 +561,6 @@ def _result_asin(element: HtmlElement, hrefs: list[str]) -> str | None:
 
 # --------------------------------------------------------------------------------------------------
 # Search pages
-
-
-@dataclass(slots=True)
-class _Collected:
-    ads: list[AdUnit] = field(default_factory=list)
-    organic: list[OrganicResult] = field(default_factory=list)
-    sp_links: int = 0  # SP links seen inside handled results and rows
 
 
 def _count_sp_links(hrefs: list[str]) -> int:
@@ -1177,34 +1100,3 @@ def parse_page(html: str | bytes, url: str | None = None) -> SearchPage | Produc
     if kind == "product":
         return _parse_product(html, data, encoding, url, kind)
     return _parse_search(data, encoding, notes, kind)
-
-
-def page_to_json(page: SearchPage | ProductPage) -> dict[str, object]:
-    """The object ``ismon inspect --json`` prints (see DESIGN.md)."""
-    if isinstance(page, ProductPage):
-        return {
-            "kind": page.kind,
-            "ads": [],
-            "organic": [],
-            "asin": page.asin,
-            "gallery": [
-                {"variant": g.variant, "image_ids": list(g.image_ids), "url": g.url} for g in page.gallery
-            ],
-        }
-    return {
-        "kind": page.kind,
-        "ads": [
-            {
-                "asin": ad.asin,
-                "unit": ad.unit,
-                "placement": ad.placement,
-                "position": ad.position,
-                "image_url": ad.image_url,
-                "image_id": ad.image_id,
-            }
-            for ad in page.ads
-        ],
-        "organic": [{"asin": r.asin, "position": r.position, "image_id": r.image_id} for r in page.organic],
-        "asin": None,
-        "gallery": [],
-    }
