@@ -25,14 +25,25 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from html import unescape
-from typing import Any, cast
+from typing import Any
 from urllib.parse import unquote
 
-import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
 from monitor.imaging.ids import cdn_image_url, image_id_from_url
+from monitor.pages.images import _dynamic_image_urls, _img_url, _product_image
+from monitor.pages.markup import (
+    _asin_from_url,
+    _classes,
+    _parse_dom,
+    _prepare,
+    _text,
+    _valid_asin,
+    _xbool,
+    _xcount,
+    _xpath,
+)
 from monitor.pages.values import (
     AdUnit,
     GalleryImage,
@@ -59,71 +70,6 @@ __all__ = [
     "parse_product",
     "parse_search",
 ]
-
-# --------------------------------------------------------------------------------------------------
-# Input handling
-
-_ASIN_RE = re.compile(r"^[A-Z0-9]{10}$")
-_ASIN_IN_URL_RE = re.compile(r"/(?:dp|gp/product|gp/aw/d|gp/video/detail|d)/([A-Z0-9]{10})(?=$|[/?#&%])")
-_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._-]+)""", re.I)
-_CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
-
-
-def _valid_asin(value: str | None) -> str | None:
-    if not value:
-        return None
-    value = value.strip().upper()
-    return value if _ASIN_RE.match(value) else None
-
-
-def _asin_from_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    match = _ASIN_IN_URL_RE.search(unquote(url))
-    return match.group(1) if match else None
-
-
-def _encoding(data: bytes) -> str:
-    match = _CHARSET_RE.search(data[:8192])
-    if match:
-        name = match.group(1).decode("ascii", "replace").lower()
-        try:
-            "".encode(name)
-        except LookupError:
-            return "utf-8"
-        return name
-    return "utf-8"
-
-
-def _prepare(html: str | bytes) -> tuple[bytes | None, str, list[str]]:
-    """Bytes to parse, their encoding, and notes; ``None`` bytes when there is no HTML at all."""
-    notes: list[str] = []
-    if isinstance(html, str):
-        data = html.encode("utf-8", "replace")
-        encoding = "utf-8"
-    elif isinstance(html, (bytes, bytearray, memoryview)):
-        data = bytes(html)
-        encoding = _encoding(data)
-    else:
-        return None, "utf-8", [f"not HTML: got {type(html).__name__}"]
-    if not data.strip():
-        return None, encoding, ["empty document"]
-    head = data[:65536]
-    if b"\x00" in head or b"<" not in head:
-        return None, encoding, ["not HTML (binary or plain text)"]
-    controls = sum(head.count(bytes([c])) for c in _CONTROL_BYTES)
-    if controls * 100 > len(head):
-        return None, encoding, ["not HTML (binary data)"]
-    if data.rfind(b"</html") < 0 and data.rfind(b"</HTML") < 0:
-        notes.append("truncated HTML (no closing </html> tag)")
-    return data, encoding, notes
-
-
-def _text(html: str | bytes, data: bytes, encoding: str) -> str:
-    if isinstance(html, str):
-        return html
-    return data.decode(encoding, "replace")
-
 
 # --------------------------------------------------------------------------------------------------
 # Page kind
@@ -223,43 +169,7 @@ def page_kind(html: str | bytes, url: str | None = None) -> PageKind:
 
 
 # --------------------------------------------------------------------------------------------------
-# DOM helpers
-
-
-def _parse_dom(data: bytes, encoding: str) -> HtmlElement | None:
-    # Comments go: the 2017 layout keeps the next page's results in one. huge_tree: 20 MB pages.
-    parser = lxml.html.HTMLParser(
-        encoding=encoding,
-        remove_comments=True,
-        remove_pis=True,
-        remove_blank_text=True,
-        collect_ids=False,
-        huge_tree=True,
-    )
-    try:
-        root = lxml.html.document_fromstring(data, parser=parser)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError, LookupError):
-        return None
-    return cast(HtmlElement, root)
-
-
-def _xpath(compiled: etree.XPath, element: HtmlElement) -> list[Any]:
-    result = compiled(element)
-    return result if isinstance(result, list) else []
-
-
-def _xbool(compiled: etree.XPath, element: HtmlElement) -> bool:
-    return bool(compiled(element))
-
-
-def _xcount(compiled: etree.XPath, element: HtmlElement) -> int:
-    result = compiled(element)
-    return int(result) if isinstance(result, float) else 0
-
-
-def _classes(element: HtmlElement) -> list[str]:
-    return (element.get("class") or "").split()
-
+# Result and ad markup
 
 _RESULT_TYPES = "@data-component-type='s-search-result' or @data-component-type='puis-search-result'"
 _LAYOUT_A_RESULT = "li[@data-asin][starts-with(@id,'result_')]"
@@ -324,7 +234,6 @@ _X_NO_RESULTS = etree.XPath(
 )
 _SP_HREF_MARKERS = ("/sspa/click", "picassoRedirect", "/slredirect/")
 
-_IMAGE_CLASSES = frozenset({"s-image", "puis-image", "s-access-image"})
 _NO_RESULTS_TEXT = (
     "no results for",
     "did not match any products",
@@ -342,81 +251,6 @@ _NO_RESULTS_TEXT = (
     "没有找到",
     "لا توجد نتائج",
 )
-
-
-# --------------------------------------------------------------------------------------------------
-# Images
-
-
-def _srcset_urls(srcset: str) -> list[str]:
-    """URLs of a ``srcset`` in order. URLs may contain commas (``_AC_SR115,105_``)."""
-    urls: list[str] = []
-    for match in re.finditer(r"\s*(\S+)(?:\s+[^\s,]+)?\s*(?:,|$)", srcset):
-        url = match.group(1).rstrip(",")
-        if url:
-            urls.append(url)
-    return urls
-
-
-def _dynamic_image_urls(value: str) -> list[str]:
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return []
-    return [key for key in parsed if isinstance(key, str)] if isinstance(parsed, dict) else []
-
-
-def _img_url(img: HtmlElement) -> tuple[str | None, str | None]:
-    """``(CDN URL, image id)`` of an ``img``: src, else data-src / srcset / dynamic-image."""
-    candidates: list[str] = []
-    for attr in ("src", "data-src", "data-old-hires", "data-lazy-src"):
-        value = img.get(attr)
-        if value:
-            candidates.append(value)
-    for attr in ("srcset", "data-srcset"):
-        value = img.get(attr)
-        if value:
-            candidates.extend(_srcset_urls(value))
-    dynamic = img.get("data-a-dynamic-image")
-    if dynamic:
-        candidates.extend(_dynamic_image_urls(dynamic))
-    local: tuple[str, str] | None = None
-    for candidate in candidates:
-        ident = image_id_from_url(candidate)
-        if ident is None:
-            continue
-        text = candidate.strip()
-        if text.startswith(("http://", "https://", "//")) or text.startswith("/images/"):
-            return cdn_image_url(text), ident
-        if local is None:
-            local = (text, ident)
-    if local is not None:
-        # Browser-saved copy only: the same file name on the CDN is the image Amazon served.
-        return cdn_image_url(local[0]), local[1]
-    return None, None
-
-
-def _product_image(element: HtmlElement) -> tuple[str | None, str | None]:
-    """The product picture inside ``element``: the tagged product image first, badges last."""
-    best: tuple[int, str, str] | None = None
-    for img in element.iter("img"):
-        if img.get("data-image-latency") == "s-product-image":
-            rank = 0
-        elif _IMAGE_CLASSES.intersection(_classes(img)):
-            rank = 1
-        else:
-            rank = 2
-        if best is not None and rank >= best[0]:
-            continue
-        url, ident = _img_url(img)
-        if url is None or ident is None:
-            continue
-        best = (rank, url, ident)
-        if rank == 0:
-            break
-    if best is None:
-        return None, None
-    return best[1], best[2]
 
 
 # --------------------------------------------------------------------------------------------------
