@@ -1,6 +1,6 @@
 """Bench for ismon's page parser: time to parse each saved Amazon page.
 
-Where it sits: outside the product. It times ``monitor.pages.search.parse_page`` (kind detection plus the
+Where it sits: outside the product. It times ``monitor.pages.parse_page`` (kind detection plus the
 full extraction: ads, organic results, galleries) on every page in ``../shared/fixtures/amazon``, and
 on a generated 20 MB search page. Target: at most 60 ms for the largest real page.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from monitor.pages.search import ProductPage, parse_page  # noqa: E402
+from monitor.pages import ProductPage, parse_page  # noqa: E402
 
 AMAZON = REPO.parent / "shared" / "fixtures" / "amazon"
 TARGET_MS = 60.0

@@ -20,7 +20,7 @@ import lxml.html
 import pytest
 from lxml.html import HtmlElement
 
-from monitor.pages.search import (
+from monitor.pages import (
     AdUnit,
     GalleryImage,
     ProductPage,

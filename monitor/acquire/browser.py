@@ -33,7 +33,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from monitor.errors import BrowserError, BrowserNotFoundError, PageLoadTimeoutError
 from monitor.imaging.ids import image_id_forms, image_id_from_url, shows_image
-from monitor.pages.search import is_continue_wall
+from monitor.pages import is_continue_wall
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False,
 ) -> None:
     """Parse a saved page and show what ismon sees."""
-    from monitor.pages.search import page_to_json, parse_page
+    from monitor.pages import page_to_json, parse_page
 
     try:
         data = file.read_bytes()

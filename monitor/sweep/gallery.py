@@ -28,8 +28,8 @@ from monitor.imaging import (
     fingerprint_is_current,
     load_image,
 )
-from monitor.pages.search import GalleryImage as ParsedSlot
-from monitor.pages.search import parse_product
+from monitor.pages import GalleryImage as ParsedSlot
+from monitor.pages import parse_product
 from monitor.store import models, queries
 from monitor.store.files import BlobStore
 

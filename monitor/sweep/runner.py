@@ -50,7 +50,7 @@ from monitor.config import Config
 from monitor.config import Product as ConfiguredProduct
 from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeoutError
 from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
-from monitor.pages.search import AdUnit, SearchPage, parse_search
+from monitor.pages import AdUnit, SearchPage, parse_search
 from monitor.store import models, queries
 from monitor.store.files import BlobStore, content_id
 from monitor.sweep import gallery
