@@ -104,9 +104,12 @@ def test_every_package_is_in_the_wheel() -> None:
 
 
 def test_every_stage_package_says_where_it_sits() -> None:
-    for init in sorted(MONITOR.glob("*/__init__.py")):
-        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
-        assert "Where it sits" in doc, f"{init.relative_to(MONITOR.parent)}: no 'Where it sits'"
+    silent = [
+        str(init.relative_to(MONITOR.parent))
+        for init in sorted(MONITOR.glob("*/__init__.py"))
+        if "Where it sits" not in (ast.get_docstring(ast.parse(init.read_text())) or "")
+    ]
+    assert not silent, f"no 'Where it sits' in the docstring of {silent}"
 
 
 def test_imports_go_down_the_flow() -> None:
