@@ -811,3 +811,22 @@ def test_the_real_2026_page_pairs_each_asin_with_its_own_picture(amazon_dir: Pat
             for holder in holders
             for img in holder.iter("img")
         ), f"{ad.asin}: {ad.image_id} is not inside its own tile"
+
+
+@pytest.mark.parametrize("digit", ["²", "٣", "７"])
+@pytest.mark.parametrize(
+    ("name", "mark"),
+    [
+        ("serp_2024_us_laptop", r'data-csa-c-pos="\d+"'),
+        ("serp_2017_us_kindle-paperwhite", r'id="result_\d+"'),
+    ],
+)
+def test_a_position_in_other_digits_leaves_the_ads_as_they_were(
+    serp: Loader, name: str, mark: str, digit: str
+) -> None:
+    html = serp(name).decode("utf-8", "replace")
+    odd = re.sub(mark, lambda m: re.sub(r"\d+", digit, m.group(0)), html)
+    assert odd != html
+    before, after = parse_search(html), parse_search(odd)  # str.isdigit("²") is True, int("²") raises
+    assert after.kind == "search"
+    assert [(a.asin, a.unit) for a in after.ads] == [(a.asin, a.unit) for a in before.ads]

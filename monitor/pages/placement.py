@@ -130,8 +130,14 @@ def _csa_pos(element: HtmlElement) -> int | None:
         value = node.get("data-csa-c-pos")
         if value is not None:
             value = value.strip()
-            return int(value) if value.isdigit() else None
+            return _count(value)
     return None
+
+
+def _count(text: str) -> int | None:
+    """``text`` as a whole number when it is ASCII digits (``str.isdigit`` also passes "²", which ``int``
+    refuses: a parser must not raise on such markup)."""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _position(element: HtmlElement, hrefs: list[str]) -> int | None:
@@ -150,12 +156,10 @@ def _position(element: HtmlElement, hrefs: list[str]) -> int | None:
             if match:
                 return int(match.group(1))
     ident = element.get("id") or ""
-    if ident.startswith("result_") and ident[7:].isdigit():
-        return int(ident[7:]) + 1
-    rank = element.get("data-result-rank") or ""
-    if rank.isdigit():
-        return int(rank) + 1
-    return None
+    rank = _count(ident[7:]) if ident.startswith("result_") else None
+    if rank is None:
+        rank = _count(element.get("data-result-rank") or "")
+    return None if rank is None else rank + 1
 
 
 def _result_asin(element: HtmlElement, hrefs: list[str]) -> str | None:
