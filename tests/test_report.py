@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 
 from monitor.config import Config
 from monitor.report.charts import build_chart, variant_colour
-from monitor.report.site import ReportSummary, build_report
+from monitor.report.site import build_report
+from monitor.report.views import ReportSummary
 from monitor.store.files import BlobStore
 from monitor.store.history import HISTORY_COLUMNS
 from tests.test_history import (
