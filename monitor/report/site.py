@@ -1,4 +1,4 @@
-"""The static history report: the last step of the data flow (history -> HTML site and CSV).
+"""The static report: the last step of the data flow (history -> HTML site and CSV).
 
 ``build_report`` reads the database the sweeps filled and writes a site that works from ``file://``
 with no server, no CDN and no JavaScript:
@@ -11,25 +11,28 @@ with no server, no CDN and no JavaScript:
 * ``sightings.csv``: the whole history (the columns of `ismon history --json`), oldest first;
 * ``img/``: only the image files the pages reference, named by their sha256.
 
-It scales with SQL, not Python: per-day shares are a ``GROUP BY`` in the database, the latest sighting
-per unit is a grouped ``max(seen_at)`` joined back through ``ix_sighting_asin_keyword_seen``, and the
-CSV streams through a server-side cursor. No query loads all sightings as objects.
-Every text that came from a page or a config (names, keywords, placements, errors) is escaped by
-Jinja2's autoescape.
+Where it sits: at the end of the flow, called by ``ismon report`` and ``ismon demo`` with the
+``ReportSettings`` that ``monitor.run.settings.report_settings`` builds from the Config. It loads
+through ``monitor.report.load`` (SQL does the counting), draws with ``monitor.report.charts`` and
+``monitor.report.impact``, and writes through ``monitor.report.files``; this module holds the Jinja2
+environment and the order of the steps. Every text that came from a page or a config (names,
+keywords, placements, errors) is escaped by Jinja2's autoescape.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy.engine import Connection, Engine
 
-from monitor.config import Config
+from monitor.config import Product as ProductConfig
 from monitor.errors import UsageError
 from monitor.paths import TEMPLATES
 from monitor.report.charts import build_chart, category, render_chart
@@ -53,7 +56,14 @@ from monitor.store.history import format_time
 log = logging.getLogger(__name__)
 
 
-# ----------------------------------------------------------------------------------------- building
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """What the report reads from the config (``monitor.run.settings.report_settings`` builds it)."""
+
+    products: tuple[ProductConfig, ...]  # the configured products, in the config's order
+    recent_days: int  # alerts.recent_days: the window of "how often each variant was shown"
+    optout_grace_hours: float  # alerts.optout_grace_hours: an opt-out not in effect after this is overdue
+    timezone: Callable[[str], tzinfo]  # marketplace -> the zone of its ads reporting day
 
 
 def _environment() -> Any:
@@ -92,8 +102,10 @@ def _badge_maker() -> Any:
     return badge
 
 
-def _ordered(products: dict[tuple[str, str], ProductView], config: Config) -> list[ProductView]:
-    order = {(p.marketplace, p.asin): i for i, p in enumerate(config.products)}
+def _ordered(
+    products: dict[tuple[str, str], ProductView], configured: tuple[ProductConfig, ...]
+) -> list[ProductView]:
+    order = {(p.marketplace, p.asin): i for i, p in enumerate(configured)}
     return sorted(
         products.values(),
         key=lambda p: (order.get((p.marketplace, p.asin), len(order)), p.marketplace, p.asin),
@@ -101,7 +113,7 @@ def _ordered(products: dict[tuple[str, str], ProductView], config: Config) -> li
 
 
 def build_report(
-    engine: Engine, config: Config, blobs: BlobStore, out_dir: Path, now: datetime
+    engine: Engine, settings: ReportSettings, blobs: BlobStore, out_dir: Path, now: datetime
 ) -> ReportSummary:
     """Write the static site into ``out_dir`` (created; files there are overwritten in place)."""
     if now.tzinfo is None:
@@ -109,7 +121,7 @@ def build_report(
     now = now.astimezone(UTC)
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    recent_days = config.alerts.recent_days
+    recent_days = settings.recent_days
     recent_since = now - timedelta(days=recent_days)
     images = SiteImages(blobs, out_dir)
     env = _environment()
@@ -126,7 +138,7 @@ def build_report(
         )
 
     with engine.connect() as conn:
-        products = load_products(conn, config.products)
+        products = load_products(conn, settings.products)
         series, total = aggregate(conn, products, recent_since.date())
         lap(f"per-day counts ({total} sightings, {len(series)} series)")
         latest = latest_per_unit(conn)
@@ -136,26 +148,12 @@ def build_report(
             load_events(conn, product)
         load_blocked(conn, products.values(), recent_since)
         lap("events and blocked visits")
-        for r in latest:
-            _add_shot(products, galleries, images, r)
-        for product in products.values():
-            for kw in product.keywords.values():
-                kw.shots.sort(key=lambda s: (s.unit != "grid", s.unit, s.seen_at))
-            if product.id is not None:
-                current = [g for g in galleries.get(product.id, []) if g.retired_at is None]
-                product.gallery = [
-                    {
-                        "variant": g.variant,
-                        "colour": variant_colour(g.variant),
-                        "src": images.use("images", g.sha256),
-                    }
-                    for g in sorted(current, key=lambda g: g.slot)
-                ]
+        _add_shots(products, galleries, images, latest)
         lap(f"{images.count} images copied")
-        impact_problem = _add_impact(conn, engine, config, products, now)
+        impact_problem = _add_impact(conn, engine, settings, products, now)
         lap("impact")
 
-        ordered = _ordered(products, config)
+        ordered = _ordered(products, settings.products)
         common = {
             "generated_at": now,
             "recent_days": recent_days,
@@ -164,16 +162,7 @@ def build_report(
         }
         index = out_dir / "index.html"
         write_atomic(index, [env.get_template("index.html").render(products=ordered, **common)])
-        pages = []
-        product_template = env.get_template("product.html")
-        for product in ordered:
-            for kw in product.keywords.values():
-                kw.chart = build_chart(series.pop((product.marketplace, product.asin, kw.text), {}))
-            page = out_dir / product.filename
-            write_atomic(page, [product_template.render(product=product, **common)])
-            pages.append(page)
-            for kw in product.keywords.values():
-                kw.chart = None  # a page's charts are the bulk of its memory
+        pages = _write_product_pages(env, out_dir, ordered, series, common)
         lap(f"{len(pages) + 1} pages")
         rows = write_csv(conn, csv_path)
         ads_rows = write_ads_csv(conn, out_dir / "ads_days.csv", FILE_MODE)
@@ -198,6 +187,51 @@ def build_report(
         images=images.count,
         missing_images=images.missing,
     )
+
+
+def _write_product_pages(
+    env: Any,
+    out_dir: Path,
+    ordered: list[ProductView],
+    series: dict[tuple[str, str, str], dict[date, dict[str, int]]],
+    common: dict[str, Any],
+) -> list[Path]:
+    """One page per product, its keywords' charts built just before and dropped just after."""
+    pages = []
+    product_template = env.get_template("product.html")
+    for product in ordered:
+        for kw in product.keywords.values():
+            kw.chart = build_chart(series.pop((product.marketplace, product.asin, kw.text), {}))
+        page = out_dir / product.filename
+        write_atomic(page, [product_template.render(product=product, **common)])
+        pages.append(page)
+        for kw in product.keywords.values():
+            kw.chart = None  # a page's charts are the bulk of its memory
+    return pages
+
+
+def _add_shots(
+    products: dict[tuple[str, str], ProductView],
+    galleries: dict[int, list[GalleryRow]],
+    images: SiteImages,
+    latest: list[Any],
+) -> None:
+    """The latest shot per (keyword, unit) and each product's current gallery, their images copied."""
+    for r in latest:
+        _add_shot(products, galleries, images, r)
+    for product in products.values():
+        for kw in product.keywords.values():
+            kw.shots.sort(key=lambda s: (s.unit != "grid", s.unit, s.seen_at))
+        if product.id is not None:
+            current = [g for g in galleries.get(product.id, []) if g.retired_at is None]
+            product.gallery = [
+                {
+                    "variant": g.variant,
+                    "colour": variant_colour(g.variant),
+                    "src": images.use("images", g.sha256),
+                }
+                for g in sorted(current, key=lambda g: g.slot)
+            ]
 
 
 def _add_shot(
@@ -236,7 +270,7 @@ def _add_shot(
 def _add_impact(
     conn: Connection,
     engine: Engine,
-    config: Config,
+    settings: ReportSettings,
     products: dict[tuple[str, str], ProductView],
     now: datetime,
 ) -> str:
@@ -247,13 +281,13 @@ def _add_impact(
 
     problem = ""
     try:
-        grouped = by_key(load_day_rows(conn, Zones(config.timezone)))
+        grouped = by_key(load_day_rows(conn, Zones(settings.timezone)))
     except UsageError as exc:  # a stored ads day no report can hold: say so, show the rest
         log.error("report: no impact sections: %s", exc)
         grouped = {}
         problem = f"The impact sections are left out: {exc}"
     views = views_for(grouped, impacts(grouped))
-    marks = optout_marks(engine, now, config.alerts.optout_grace_hours)
+    marks = optout_marks(engine, now, settings.optout_grace_hours)
     for product in products.values():
         statuses = marks.get((product.marketplace, product.asin), [])
         for kw in product.keywords.values():
