@@ -29,6 +29,7 @@ from generate import bench_config, generate  # bench/ is sys.path[0] when run as
 from sqlmodel import Session
 
 from monitor.report.site import build_report
+from monitor.run.settings import report_settings
 from monitor.store.db import open_database
 from monitor.store.files import BlobStore
 from monitor.store.history import history_json, query_history
@@ -62,7 +63,9 @@ def child(db: Path, data: Path, out: Path, now: datetime, products: int) -> None
     engine = open_database(f"sqlite:///{db}", migrate=False)
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
-    summary = build_report(engine, bench_config(db, data, products), BlobStore(data), out, now)
+    summary = build_report(
+        engine, report_settings(bench_config(db, data, products)), BlobStore(data), out, now
+    )
     seconds = time.perf_counter() - start
     engine.dispose()
     usage = resource.getrusage(resource.RUSAGE_SELF)

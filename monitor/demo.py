@@ -177,6 +177,7 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
     """Run the demo in ``folder``; True when every step worked."""
     from monitor.alerts.mailer import flush_configured
     from monitor.report.site import build_report
+    from monitor.run.settings import report_settings
     from monitor.storefront import Storefront, demo_scenario
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -230,7 +231,9 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             ok &= flushed.pending == 0 and flushed.sent > 0
             say(f"alerts      {flushed.sent} emails delivered, {flushed.pending} pending")
 
-            report = build_report(engine, config, BlobStore(config.data_dir), folder / "report", clock())
+            report = build_report(
+                engine, report_settings(config), BlobStore(config.data_dir), folder / "report", clock()
+            )
             engine.dispose()
         finally:
             sink.stop()

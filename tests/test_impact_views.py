@@ -25,6 +25,7 @@ from monitor.alerts.outbox import events_of, load_alert_items
 from monitor.alerts.render import opt_out_request, render_html, subject_for
 from monitor.report.impact import ADS_COLUMNS
 from monitor.report.site import build_report
+from monitor.run.settings import report_settings
 from monitor.store.files import BlobStore
 from monitor.store.models import AdsDay, Event, Outbox
 from tests.impact_world import account, load_account, smtp  # noqa: F401  (smtp: a fixture)
@@ -139,7 +140,9 @@ def test_report_impact_section_in_chromium(seller: World, browser: Any, tmp_path
         seller.sweep(Page(ads=[Ad("PT03")]))
     seller.sweep(Page(ads=[Ad("MAIN")]))
     at = seller.now + timedelta(minutes=5)  # the sweep's pages are stored seconds after it started
-    summary = build_report(seller.engine, seller.config, blobs_of(seller), tmp_path / "site", at)
+    summary = build_report(
+        seller.engine, report_settings(seller.config), blobs_of(seller), tmp_path / "site", at
+    )
 
     with (summary.out_dir / "ads_days.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
@@ -202,7 +205,9 @@ def test_hostile_ads_day_is_refused_by_name_and_never_ends_a_sweep(seller: World
         when = day.day.isoformat()
     fired = seller.sweep(Page(ads=[Ad("PT03")]))  # the sweep closes; nothing is concluded from it
     assert "ctr_drop" not in [f.kind for f in fired]
-    summary = build_report(seller.engine, seller.config, blobs_of(seller), tmp_path / "site", seller.now)
+    summary = build_report(
+        seller.engine, report_settings(seller.config), blobs_of(seller), tmp_path / "site", seller.now
+    )
     index = summary.index.read_text(encoding="utf-8")
     assert "The impact sections are left out" in index
     assert f"ads day {when} us {ASIN} &#39;{KW}&#39;: more clicks than impressions (900 &gt; 40)" in index

@@ -18,7 +18,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from monitor.config import Config
-from monitor.report.site import ReportSummary, build_chart, build_report, variant_colour
+from monitor.report.charts import build_chart, variant_colour
+from monitor.report.site import build_report
+from monitor.report.views import ReportSummary
+from monitor.run.settings import report_settings
 from monitor.store.files import BlobStore
 from monitor.store.history import HISTORY_COLUMNS
 from tests.test_history import (
@@ -37,7 +40,7 @@ from tests.test_history import (
 @pytest.fixture
 def site(engine: Engine, tmp_path: Path) -> tuple[World, ReportSummary]:
     world = build_world(engine, tmp_path / "data")
-    summary = build_report(engine, world.config, world.blobs, tmp_path / "site", NOW)
+    summary = build_report(engine, report_settings(world.config), world.blobs, tmp_path / "site", NOW)
     return world, summary
 
 
@@ -103,7 +106,9 @@ def test_csv_has_every_history_line_oldest_first(site: tuple[World, ReportSummar
 
 
 def test_report_of_an_empty_database(engine: Engine, tmp_path: Path) -> None:
-    summary = build_report(engine, Config(), BlobStore(tmp_path / "data"), tmp_path / "site", NOW)
+    summary = build_report(
+        engine, report_settings(Config()), BlobStore(tmp_path / "data"), tmp_path / "site", NOW
+    )
     assert summary.products == summary.sightings == summary.csv_rows == summary.images == 0
     assert "No products yet" in summary.index.read_text()
     assert summary.csv.read_text().strip() == ",".join(HISTORY_COLUMNS)
@@ -111,8 +116,8 @@ def test_report_of_an_empty_database(engine: Engine, tmp_path: Path) -> None:
 
 def test_rebuilding_overwrites_in_place(engine: Engine, tmp_path: Path) -> None:
     world = build_world(engine, tmp_path / "data")
-    first = build_report(engine, world.config, world.blobs, tmp_path / "site", NOW)
-    second = build_report(engine, world.config, world.blobs, tmp_path / "site", NOW)
+    first = build_report(engine, report_settings(world.config), world.blobs, tmp_path / "site", NOW)
+    second = build_report(engine, report_settings(world.config), world.blobs, tmp_path / "site", NOW)
     assert first == second
     assert not [p for p in (tmp_path / "site").rglob(".tmp-*")]
 

@@ -77,6 +77,7 @@ def report(
     """Write the static history site (open index.html in a browser)."""
     from monitor.errors import UsageError
     from monitor.report.site import build_report
+    from monitor.run.settings import report_settings
     from monitor.store.files import BlobStore
     from monitor.store.folders import ensure_folder
 
@@ -86,5 +87,5 @@ def report(
     else:
         target = ensure_folder(config.data_dir / "report", "data_dir")
     engine = engine_for(config)
-    summary = build_report(engine, config, BlobStore(config.data_dir), target, utcnow())
+    summary = build_report(engine, report_settings(config), BlobStore(config.data_dir), target, utcnow())
     out.print(Text(f"report written: {summary.index}"))

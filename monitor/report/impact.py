@@ -1,7 +1,7 @@
 """The report's impact parts: per keyword a daily CTR chart over the shown variants and the tracking table.
 
-Where it sits: inside the last step of the data flow, called by ``monitor/report.py``. It reads the
-joined days through ``monitor/impact_data.py``, draws the pure ``monitor.impact.chart`` geometry as
+Where it sits: inside the last step of the data flow, called by ``monitor/report/site.py``. It reads the
+joined days through ``monitor/store/impact.py``, draws the pure ``monitor.impact.chart`` geometry as
 inline SVG (no script, no network: it works from ``file://``), formats the ``KeywordImpact`` values for
 the tracking table and the overview's "CTR vs MAIN" column, lists the opt-out requests for the
 timeline, and writes ``ads_days.csv`` (the columns of ``ismon ads show --json``). Every text is escaped.

@@ -19,6 +19,19 @@ from monitor.config import Config
 
 # --- report ----------------------------------------------------------------------------------------
 
+from monitor.report.site import ReportSettings
+
+
+def report_settings(config: Config) -> ReportSettings:
+    """What ``build_report`` reads: the configured products in order, the alert windows, the ads zones."""
+    return ReportSettings(
+        products=tuple(config.products),
+        recent_days=config.alerts.recent_days,
+        optout_grace_hours=config.alerts.optout_grace_hours,
+        timezone=config.timezone,
+    )
+
+
 # --- store, ads, secrets ---------------------------------------------------------------------------
 
 
