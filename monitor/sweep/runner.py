@@ -32,7 +32,7 @@ from playwright.async_api import Error as PlaywrightError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor.acquire.browser import (
+from monitor.acquire.shopper import (
     CAPTCHA_URL_RE,
     Shopper,
     ShopperSettings,
