@@ -14,9 +14,7 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
-import shutil
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterable
@@ -24,77 +22,22 @@ from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from PIL import Image
-from playwright.async_api import Browser, BrowserContext, CDPSession, Page, Playwright, Response
+from playwright.async_api import Browser, BrowserContext, CDPSession, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from monitor.errors import BrowserError, BrowserNotFoundError, PageLoadTimeoutError
+from monitor.acquire.launch import VIEWPORT, desktop_user_agent, first_line, proxy_settings
+from monitor.acquire.stored_state import state_without_session
+from monitor.errors import BrowserError, PageLoadTimeoutError
 from monitor.imaging.ids import image_id_forms, image_id_from_url, shows_image
 from monitor.pages.search import is_continue_wall
 
 log = logging.getLogger(__name__)
 
-SYSTEM_CHROMIUMS = (
-    "chromium-headless-shell",
-    "chromium",
-    "chromium-browser",
-    "google-chrome",
-    "google-chrome-stable",
-)
-INSTALL_HINT = (
-    "install one: `apt-get install -y --no-install-recommends chromium` (Debian/Ubuntu), or "
-    "`python -m playwright install chromium` where Playwright's download is reachable, or set "
-    '[browser] executable = "/path/to/chromium" in the config'
-)
-
-
-def _playwright_chromiums() -> list[Path]:
-    root = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or str(Path.home() / ".cache" / "ms-playwright")
-    patterns = [
-        "chromium_headless_shell-*/chrome-*/chrome-headless-shell",
-        "chromium_headless_shell-*/chrome-*/headless_shell",
-        "chromium-*/chrome-linux*/chrome",
-        "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
-    ]
-    found: list[Path] = []
-    for pattern in patterns:
-        found.extend(sorted(Path(root).glob(pattern), reverse=True))
-    return found
-
-
-def find_chromium(setting: str = "auto") -> Path:
-    """The Chromium to drive: the configured path, else Playwright's own, else the system's."""
-    if setting and setting != "auto":
-        path = Path(setting).expanduser()
-        if path.is_file() and os.access(path, os.X_OK):
-            return path
-        raise BrowserNotFoundError(
-            f"browser.executable: {setting!r} is not an executable file; {INSTALL_HINT}"
-        )
-    env = os.environ.get("ISMON_CHROMIUM")
-    if env:
-        return find_chromium(env)
-    for candidate in _playwright_chromiums():
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    for name in SYSTEM_CHROMIUMS:
-        located = shutil.which(name)
-        if located:
-            real = Path(located)
-            # Debian's /usr/bin/chromium is a shell wrapper; the binary behind it starts faster.
-            behind = Path("/usr/lib/chromium/chromium")
-            if real == Path("/usr/bin/chromium") and behind.is_file():
-                return behind
-            return real
-    raise BrowserNotFoundError(f"no Chromium found; {INSTALL_HINT}")
-
-
 # --- loading pages like a shopper -------------------------------------------------------------------
 
-VIEWPORT = {"width": 1366, "height": 768}  # the commonest desktop screen
 # Product pictures live under /images/I/; everything else that is heavy and not needed goes. Blocking
 # is done by URL pattern inside Chromium (Network.setBlockedURLs): intercepting every request in
 # Python (page.route) costs a round trip per request and made pages slower, not faster.
@@ -211,15 +154,6 @@ def allow_patterns(image_ids: Iterable[str]) -> list[dict[str, Any]]:
     return [{"urlPattern": f"*://*:*/images/I/*{e}*", "block": False} for e in escaped]
 
 
-def desktop_user_agent(browser_version: str) -> str:
-    """A normal desktop Chrome user agent for this Chromium (never "HeadlessChrome")."""
-    major = browser_version.split(".", 1)[0] or "130"
-    return (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        f"Chrome/{major}.0.0.0 Safari/537.36"
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class ShopperSettings:
     """How one browser context behaves; built by the sweep from the config."""
@@ -302,7 +236,7 @@ class Visit:
                 html = await self._response_body(self.document)
                 return html.decode("utf-8", "replace") if isinstance(html, bytes) else html
             except (PlaywrightError, TimeoutError) as exc:
-                log.debug("%s: HTML from CDP unavailable: %s", self.url, _first_line(exc))
+                log.debug("%s: HTML from CDP unavailable: %s", self.url, first_line(exc))
         await self.dom_ready()
         return await _page_html(self.page, response)
 
@@ -530,17 +464,6 @@ def _bands(boxes: list[tuple[int, Box]]) -> list[list[tuple[int, Box]]]:
     return bands
 
 
-def proxy_settings(proxy: str) -> dict[str, str]:
-    """Playwright's proxy dict from a URL; ``user:password@`` in it becomes the proxy login."""
-    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    server = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    settings = {"server": server}
-    if parts.username:
-        settings["username"] = unquote(parts.username)
-        settings["password"] = unquote(parts.password or "")
-    return settings
-
-
 TAB_PAGES = 50  # a tab serves this many visits, then a fresh one takes over (bounds any growth)
 # A page left behind stays in memory (~10 MB here) until Chromium's next garbage collection, which in a
 # tab kept for many pages comes late. A full collection costs the renderer ~20-30 ms and the next page
@@ -610,7 +533,7 @@ class Shopper:
                 if "closed" in str(exc):
                     raise
                 log.info("this Chromium cannot block by URL pattern; loading every product picture (%s)",
-                         _first_line(exc))  # fmt: skip
+                         first_line(exc))  # fmt: skip
                 self._patterns = False
         await cdp.send("Network.setBlockedURLs", {"urls": urls})
 
@@ -705,7 +628,7 @@ class Shopper:
             self._on_demand = False
             if self.context.browser is not None:  # the other shoppers of this browser need not try
                 _DRAWS_EVERY_FRAME.add(self.context.browser)
-            log.info("this Chromium cannot render on demand; it draws every frame (%s)", _first_line(exc))
+            log.info("this Chromium cannot render on demand; it draws every frame (%s)", first_line(exc))
             return await self._open_tab()
         tab = _Tab(page, cdp, on_demand)
 
@@ -760,7 +683,7 @@ class Shopper:
             except PlaywrightError as exc:
                 if "closed" in str(exc):
                     raise
-                raise BrowserError(f"{url}: {_first_line(exc)}") from None
+                raise BrowserError(f"{url}: {first_line(exc)}") from None
             # the HTML is read and parsed by the caller while the browser builds the DOM
             visit.parsed = asyncio.ensure_future(visit.page.wait_for_load_state("domcontentloaded"))
             visit.status = response.status if response else None
@@ -809,7 +732,7 @@ class Shopper:
         except PlaywrightError as exc:
             if "closed" in str(exc):
                 raise
-            log.info("%s: the continue-shopping button did not lead on: %s", visit.url, _first_line(exc))
+            log.info("%s: the continue-shopping button did not lead on: %s", visit.url, first_line(exc))
             return
         log.info("%s: passed the continue-shopping page with one click", visit.url)
         visit.parsed = asyncio.ensure_future(visit.page.wait_for_load_state("domcontentloaded"))
@@ -852,7 +775,7 @@ class Shopper:
             await self.context.storage_state(path=str(state_file))
             return confirmed
         except PlaywrightError as exc:
-            log.warning("could not set the delivery location at %s: %s", base_url, _first_line(exc))
+            log.warning("could not set the delivery location at %s: %s", base_url, first_line(exc))
             return False
         finally:
             await page.close()
@@ -885,70 +808,3 @@ async def _page_html(page: Page, response: Response | None) -> str:
         except PlaywrightError:
             pass
     return await page.content()
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-
-
-CHROMIUM_ARGS = (
-    "--disable-blink-features=AutomationControlled",  # no navigator.webdriver
-    "--disable-gpu",
-    "--disable-quic",
-    # For tabs that render on demand: a frame asked for is drawn complete, pictures decoded in it.
-    "--run-all-compositor-stages-before-draw",
-    "--disable-checker-imaging",
-)
-
-
-async def launch(playwright: Playwright, executable: str = "auto", *, headless: bool = True) -> Browser:
-    """Start Chromium through Playwright with the binary ``find_chromium`` picks."""
-    path = find_chromium(executable)
-    try:
-        return await playwright.chromium.launch(
-            executable_path=str(path),
-            headless=headless,
-            args=[*CHROMIUM_ARGS, *os.environ.get("ISMON_CHROMIUM_ARGS", "").split()],
-            # Ctrl-C reaches Playwright's driver too (one process group): its handler would close the
-            # browser under the page in hand and exit. ismon stops on SIGINT itself (monitor/signals.py).
-            # SIGTERM stays handled: a driver that gets one (`timeout` signals its whole group) then
-            # closes the browser and lives, instead of dying with a broken pipe.
-            handle_sigint=False,
-        )
-    except PlaywrightError as exc:
-        raise BrowserError(f"cannot start {path}: {_first_line(exc)}") from None
-
-
-def storage_state_path(data_dir: Path, marketplace: str) -> Path:
-    return data_dir / "browser" / f"{marketplace}.json"
-
-
-# Amazon's cookies that name a shopper session; the others of a stored state (the delivery location,
-# cookie consent, language and currency) say nothing about who is shopping.
-SESSION_COOKIE_RE = re.compile(
-    r"^(session-id(-time)?|session-token|ubid-\w+|(sess-)?at-\w+|x-\w+|csm-hit|sst-\w+)$"
-)
-
-
-def state_without_session(state_file: Path) -> dict[str, Any]:
-    """A stored browser state (Playwright's storage state) without the session's identity cookies."""
-    try:
-        state = json.loads(state_file.read_text())
-    except (OSError, ValueError):
-        return {"cookies": [], "origins": []}
-    cookies = [c for c in state.get("cookies", []) if not SESSION_COOKIE_RE.match(str(c.get("name", "")))]
-    return {**state, "cookies": cookies}
-
-
-def stored_postal_code(state_file: Path) -> str | None:
-    """The postal code recorded next to a stored browser state, if any."""
-    meta = state_file.with_suffix(".meta.json")
-    try:
-        value = json.loads(meta.read_text()).get("postal_code")
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, str) else None
-
-
-def remember_postal_code(state_file: Path, postal_code: str) -> None:
-    state_file.with_suffix(".meta.json").write_text(json.dumps({"postal_code": postal_code}))
