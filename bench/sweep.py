@@ -30,7 +30,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from monitor.acquire.browser import find_chromium
+from monitor.acquire.launch import find_chromium
 from monitor.config import load_config
 from monitor.store.db import open_database
 from monitor.storefront import Scenario, Storefront, StoreProduct

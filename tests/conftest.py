@@ -42,7 +42,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """A Chromium binary for Playwright's ``executable_path``, or a skip that says how to get one."""
-    from monitor.acquire.browser import find_chromium
+    from monitor.acquire.launch import find_chromium
 
     try:
         return str(find_chromium("auto"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.acquire.browser import desktop_user_agent, find_chromium, proxy_settings
+from monitor.acquire.launch import desktop_user_agent, find_chromium, proxy_settings
 from monitor.errors import BrowserNotFoundError
 
 

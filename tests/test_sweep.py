@@ -283,7 +283,7 @@ def test_evidence_drawn_on_demand_looks_like_the_one_of_a_browser_drawing_every_
             update={"browser": config.browser.model_copy(update={"render_on_demand": on_demand})}
         )
         engine = open_database(config.database_url)
-        with caplog.at_level(logging.INFO, logger="monitor.acquire.browser"):
+        with caplog.at_level(logging.INFO, logger="monitor.acquire.tabs"):
             assert run_sweep(config, engine, clock=clock).status == "ok"
         results[on_demand] = _evidence(config, engine)
     if "headless" in Path(chromium_path).name:  # Chromium's headless shell can draw on demand
@@ -308,7 +308,7 @@ def test_a_chromium_that_cannot_draw_on_demand_draws_every_frame_and_still_photo
         pytest.skip(f"no full Chromium at {full} (apt-get install chromium)")
     config = write_config(tmp_path, store.base_url, str(full))
     engine = open_database(config.database_url)
-    with caplog.at_level(logging.INFO, logger="monitor.acquire.browser"):
+    with caplog.at_level(logging.INFO, logger="monitor.acquire.tabs"):
         assert run_sweep(config, engine, clock=clock).status == "ok"
     assert "cannot render on demand; it draws every frame" in caplog.text
     shots = _evidence(config, engine)

@@ -102,7 +102,7 @@ def check_database(config: Config, now: datetime) -> list[CheckResult]:
 def check_browser(config: Config) -> CheckResult:
     from playwright.async_api import async_playwright
 
-    from monitor.acquire.browser import find_chromium, launch
+    from monitor.acquire.launch import find_chromium, launch
 
     try:
         path = find_chromium(config.browser.executable)

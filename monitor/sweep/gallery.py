@@ -17,7 +17,7 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor.acquire.browser import Shopper
+from monitor.acquire.shopper import Shopper
 from monitor.alerts import outbox
 from monitor.errors import ImageError, MonitorError
 from monitor.imaging import (

@@ -32,19 +32,11 @@ from playwright.async_api import Error as PlaywrightError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from monitor.acquire.browser import (
-    CAPTCHA_URL_RE,
-    Shopper,
-    ShopperSettings,
-    Tile,
-    Visit,
-    desktop_user_agent,
-    launch,
-    remember_postal_code,
-    storage_state_path,
-    stored_postal_code,
-)
+from monitor.acquire.launch import desktop_user_agent, launch
 from monitor.acquire.sessions import Health, HealthLimits, Lane, no_answer
+from monitor.acquire.shopper import Shopper, ShopperSettings
+from monitor.acquire.stored_state import remember_postal_code, storage_state_path, stored_postal_code
+from monitor.acquire.visit import CAPTCHA_URL_RE, Tile, Visit
 from monitor.alerts import outbox, pending
 from monitor.config import Config
 from monitor.config import Product as ConfiguredProduct
