@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from PIL import Image, ImageChops, ImageStat
 from sqlmodel import Session, select
 
+from monitor.run.settings import sweep_settings
 from monitor.store import models
 from monitor.store.db import open_database
 from monitor.store.files import BlobStore
@@ -51,10 +52,15 @@ def test_each_brand_of_a_footer_is_paired_with_its_own_card_and_photographed_the
     with Storefront(Scenario(products=[first, second], brand_footer={KEYWORD: [CHAIR, TABLE]})) as store:
         config = write_config(tmp_path, store.base_url, chromium_path, concurrency=1)
         engine = open_database(config.database_url)
-        refresh_galleries(config, engine, clock=clock)
+        refresh_galleries(sweep_settings(config), engine, clock=clock)
         store.clear_requests()
         assert (
-            run_sweep(config, engine, clock=clock, options=SweepOptions(keywords=frozenset({KEYWORD}))).status
+            run_sweep(
+                sweep_settings(config),
+                engine,
+                clock=clock,
+                options=SweepOptions(keywords=frozenset({KEYWORD})),
+            ).status
             == "ok"
         )
         requests = store.requests

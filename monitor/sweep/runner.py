@@ -46,7 +46,6 @@ from monitor.acquire.browser import (
 )
 from monitor.acquire.sessions import Health, HealthLimits, Lane, no_answer
 from monitor.alerts import outbox, pending
-from monitor.config import Config
 from monitor.config import Product as ConfiguredProduct
 from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeoutError
 from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
@@ -54,11 +53,9 @@ from monitor.pages.search import AdUnit, SearchPage, parse_search
 from monitor.store import models, queries
 from monitor.store.files import BlobStore, content_id
 from monitor.sweep import gallery
+from monitor.sweep.settings import Clock, Progress, SweepSettings
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-Progress = Callable[[str], None]
 
 # An ad tile photographed this sweep: (marketplace, asin, unit, placement, image id, Tile.look).
 Look = tuple[str, str, str, str | None, str | None, str]
@@ -159,7 +156,7 @@ class SweepOptions:
 
 
 def plan(
-    config: Config, products: Sequence[queries.ProductRef | ConfiguredProduct], options: SweepOptions
+    settings: SweepSettings, products: Sequence[queries.ProductRef | ConfiguredProduct], options: SweepOptions
 ) -> list[Task]:
     """The (marketplace, keyword, page) tasks of a sweep, grouped by marketplace."""
     pairs: dict[tuple[str, str], None] = {}
@@ -171,7 +168,9 @@ def plan(
                 continue
             pairs[(product.marketplace, keyword)] = None
     tasks = [
-        Task(market, keyword, page) for market, keyword in pairs for page in range(1, config.sweep.pages + 1)
+        Task(market, keyword, page)
+        for market, keyword in pairs
+        for page in range(1, settings.sweep.pages + 1)
     ]
     tasks.sort(key=lambda t: (t.marketplace, t.page))
     return tasks
@@ -187,7 +186,7 @@ class SweepRunner:
 
     def __init__(
         self,
-        config: Config,
+        settings: SweepSettings,
         engine: Engine,
         *,
         clock: Clock,
@@ -196,14 +195,14 @@ class SweepRunner:
         stop: threading.Event | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.config = config
+        self.settings = settings
         self.engine = engine
         self.clock = clock
         self.options = options
         self.progress = progress or (lambda _msg: None)
         self.stop = stop or threading.Event()
         self.rng = rng or random.Random()
-        self.blobs = BlobStore(config.data_dir)
+        self.blobs = BlobStore(settings.data_dir)
         self.browser: Browser | None = None
         self.indexes: dict[int, GalleryIndex | None] = {}
         # The same ad picture comes back on keyword after keyword: identify each distinct one once.
@@ -216,9 +215,9 @@ class SweepRunner:
         self.own: dict[str, dict[str, queries.ProductRef]] = {}
         self.health = Health(
             HealthLimits(
-                blocked_after=config.alerts.blocked_after,
-                give_up_after_timeouts=config.sweep.give_up_after_timeouts,
-                challenge_retries=config.sweep.retries,
+                blocked_after=settings.alerts.blocked_after,
+                give_up_after_timeouts=settings.sweep.give_up_after_timeouts,
+                challenge_retries=settings.sweep.retries,
             )
         )
         self._launch_lock = asyncio.Lock()
@@ -234,26 +233,26 @@ class SweepRunner:
                     log.warning("the browser went away; starting a new one")
                 self.browser = await launch(
                     playwright,  # type: ignore[arg-type]
-                    self.config.browser.executable,
-                    headless=self.config.browser.headless,
+                    self.settings.browser.executable,
+                    headless=self.settings.browser.headless,
                 )
                 self._launches += 1
             return self.browser
 
     def _settings(self, marketplace: str) -> ShopperSettings:
-        proxies = self.config.browser.proxies
+        proxies = self.settings.browser.proxies
         proxy = ""
         if proxies:
             proxy = proxies[self._proxy_turn % len(proxies)]
             self._proxy_turn += 1
         return ShopperSettings(
-            locale=self.config.locale(marketplace),
-            user_agent=self.config.browser.user_agent,
+            locale=self.settings.locales[marketplace],
+            user_agent=self.settings.browser.user_agent,
             proxy=proxy,
-            block_resources=self.config.browser.block_resources,
-            render_on_demand=self.config.browser.render_on_demand,
-            timeout_s=self.config.sweep.timeout_seconds,
-            storage_state=storage_state_path(self.config.data_dir, marketplace),
+            block_resources=self.settings.browser.block_resources,
+            render_on_demand=self.settings.browser.render_on_demand,
+            timeout_s=self.settings.sweep.timeout_seconds,
+            storage_state=storage_state_path(self.settings.data_dir, marketplace),
             # once the marketplace challenged a session, new ones do not inherit its identity cookies
             fresh_identity=self.health.market(marketplace).challenges > 0,
             image_ids=frozenset(
@@ -271,10 +270,10 @@ class SweepRunner:
 
     async def _set_locations(self, playwright: object, markets: Iterable[str]) -> None:
         for key in markets:
-            market = self.config.marketplaces[key]
+            market = self.settings.marketplaces[key]
             if not market.postal_code:
                 continue
-            state = storage_state_path(self.config.data_dir, key)
+            state = storage_state_path(self.settings.data_dir, key)
             if state.is_file() and stored_postal_code(state) == market.postal_code:
                 continue
             shopper = await self._shopper(playwright, key)
@@ -286,11 +285,11 @@ class SweepRunner:
                 await shopper.close()
 
     def _http(self) -> httpx.AsyncClient:
-        ua = self.config.browser.user_agent or desktop_user_agent(
+        ua = self.settings.browser.user_agent or desktop_user_agent(
             self.browser.version if self.browser else "130"
         )
         return httpx.AsyncClient(
-            headers={"User-Agent": ua}, timeout=self.config.sweep.timeout_seconds, follow_redirects=True
+            headers={"User-Agent": ua}, timeout=self.settings.sweep.timeout_seconds, follow_redirects=True
         )
 
     # --- galleries ----------------------------------------------------------------------------
@@ -315,7 +314,7 @@ class SweepRunner:
                     if self.stop.is_set():
                         break
                     self.progress(f"gallery {product.asin}")
-                    market = self.config.marketplaces[product.marketplace]
+                    market = self.settings.marketplaces[product.marketplace]
                     result = await self._refresh_one(playwright, shoppers, http, product, market.base_url)
                     results.append(result)
                     self.indexes.pop(product.id, None)
@@ -332,7 +331,7 @@ class SweepRunner:
         product: queries.ProductRef,
         base_url: str,
     ) -> gallery.GalleryResult:
-        for attempt in range(self.config.sweep.retries + 1):
+        for attempt in range(self.settings.sweep.retries + 1):
             try:
                 if product.marketplace not in shoppers:
                     shoppers[product.marketplace] = await self._shopper(playwright, product.marketplace)
@@ -374,7 +373,7 @@ class SweepRunner:
                             asyncio.create_task(
                                 self._worker(playwright, http, queue, summary, PageWrites(pool))
                             )
-                            for _ in range(min(self.config.sweep.concurrency, max(len(tasks), 1)))
+                            for _ in range(min(self.settings.sweep.concurrency, max(len(tasks), 1)))
                         ]
                         await self._until_done_or_abandoned(workers)
                 # the summary (and the sweep row's note) says first which marketplaces were given up
@@ -443,7 +442,7 @@ class SweepRunner:
                 if await self._load(playwright, http, lane, task, summary, writes, queue):
                     self.progress(f"{task.marketplace} {task.keyword!r} p{task.page}")
                 if self.options.politeness and not queue.empty():
-                    low, high = self.config.sweep.delay_seconds
+                    low, high = self.settings.sweep.delay_seconds
                     await self._pause(self.rng.uniform(low, high))
         finally:
             try:
@@ -464,7 +463,7 @@ class SweepRunner:
         """Load one page, retrying what went wrong; False when it was put back in the queue to be
         tried later in a fresh session (it was challenged)."""
         last: BaseException | None = None
-        for attempt in range(self.config.sweep.retries + 1):
+        for attempt in range(self.settings.sweep.retries + 1):
             try:
                 shopper = lane.context
                 if shopper is None:
@@ -487,7 +486,7 @@ class SweepRunner:
                 await lane.close()
             if self.stop.is_set():  # stopping: the page is abandoned, not failed for its keyword
                 return True
-            if attempt < self.config.sweep.retries:
+            if attempt < self.settings.sweep.retries:
                 await self._pause(min(2**attempt * 0.5, 8) + self.rng.random() * 0.5)
         assert last is not None
         await writes.add(partial(self._record_error, task, summary, gallery.describe_failure(last)))
@@ -507,7 +506,7 @@ class SweepRunner:
                 "%s %r: challenged %d times; recorded as a captcha", task.marketplace, task.keyword, n
             )
             return False
-        pause = self.config.sweep.challenge_pause_seconds
+        pause = self.settings.sweep.challenge_pause_seconds
         why = "captcha; its session is retired, the page is tried again in a fresh one in %.0f s"
         log.info("%s %r: " + why, task.marketplace, task.keyword, pause)
         queue.put_nowait(replace(task, challenges=task.challenges + 1, not_before=time.monotonic() + pause))
@@ -526,7 +525,7 @@ class SweepRunner:
         """Load the page, capture the own ads and queue its store; False when it was challenged and
         put back in the queue."""
         assert lane.context is not None and lane.session is not None
-        market = self.config.marketplaces[task.marketplace]
+        market = self.settings.marketplaces[task.marketplace]
         url = search_url(market.base_url, task.keyword, task.page)
         async with lane.context.visit(url) as visit:
             page = parse_search(visit.html, visit.final_url or url)
@@ -583,7 +582,7 @@ class SweepRunner:
 
     def _looks(self, task: Task, ads: list[AdUnit], tiles: list[Tile | None]) -> dict[AdUnit, Look]:
         """What the tiles found are known by for the rest of the sweep (none: photograph every ad)."""
-        if self.config.sweep.screenshot_every_hours <= 0:
+        if self.settings.sweep.screenshot_every_hours <= 0:
             return {}
         return {
             ad: (task.marketplace, ad.asin, ad.unit, ad.placement, ad.image_id, tile.look)
@@ -594,7 +593,7 @@ class SweepRunner:
     def _earlier_screenshots(self, task: Task) -> dict[tuple[str, str, str | None], str]:
         """Screenshots recent enough to stand for this visit's unchanged ads (repeats cost nothing);
         read once a sweep per marketplace."""
-        hours = self.config.sweep.screenshot_every_hours
+        hours = self.settings.sweep.screenshot_every_hours
         if hours <= 0:
             return {}
         if task.marketplace not in self.recent:
@@ -695,7 +694,7 @@ class SweepRunner:
                     found.variant if found.verdict == "match" and found.variant else found.verdict
                 ] += 1
             session.flush()
-            events = outbox.record_page_events(session, visit, sightings, self.config, now)
+            events = outbox.record_page_events(session, visit, sightings, self.settings.events, now)
             session.commit()
         summary.pages += 1
         summary.bytes += received
@@ -721,7 +720,7 @@ class SweepRunner:
 
     def _plain_visit(self, task: Task, status: str, error: str, summary: SweepSummary) -> None:
         """A visit that yielded no page: an error after every retry, or a skip."""
-        market = self.config.marketplaces[task.marketplace]
+        market = self.settings.marketplaces[task.marketplace]
         with Session(self.engine) as session:
             session.add(
                 models.PageVisit(
@@ -763,7 +762,7 @@ def start_sweep(engine: Engine, trigger: str, now: datetime) -> int:
 
 
 def finish_sweep(
-    engine: Engine, config: Config, summary: SweepSummary, now: datetime, interrupted: bool
+    engine: Engine, settings: SweepSettings, summary: SweepSummary, now: datetime, interrupted: bool
 ) -> None:
     """Close the sweep row and make the sweep-level events (blocked, not_seen, digest) in one transaction."""
     with Session(engine) as session:
@@ -778,7 +777,7 @@ def finish_sweep(
         run.pages = summary.pages
         run.failures = summary.failures
         run.sightings = summary.sightings
-        events = outbox.close_sweep_events(session, run, config, now)
+        events = outbox.close_sweep_events(session, run, settings.events, now)
         summary.events += len(events)
         run.events = summary.events
         run.note = "; ".join(summary.errors[:5])[:1000]
@@ -787,7 +786,7 @@ def finish_sweep(
 
 
 def run_sweep(
-    config: Config,
+    settings: SweepSettings,
     engine: Engine,
     *,
     clock: Clock,
@@ -798,15 +797,17 @@ def run_sweep(
 ) -> SweepSummary:
     """One sweep now; returns what it did. Failures of single pages are in the summary, not raised."""
     with Session(engine) as session:
-        products = queries.sync_config(session, config)
+        products = queries.sync_products(session, settings.marketplaces, settings.products)
         session.commit()
     selected = [p for p in products if not options.asins or p.asin in options.asins]
     if options.asins and not selected:
         raise MonitorError(f"none of {', '.join(sorted(options.asins))} is a configured product")
-    runner = SweepRunner(config, engine, clock=clock, options=options, progress=progress, stop=stop, rng=rng)
+    runner = SweepRunner(
+        settings, engine, clock=clock, options=options, progress=progress, stop=stop, rng=rng
+    )
     for product in products:
         runner.own.setdefault(product.marketplace, {})[product.asin] = product
-    tasks = plan(config, selected, options)
+    tasks = plan(settings, selected, options)
     if options.keywords and not tasks:
         raise MonitorError(f"no configured product has the keyword(s) {', '.join(sorted(options.keywords))}")
     summary = SweepSummary(sweep_id=start_sweep(engine, options.trigger, clock()))
@@ -816,14 +817,14 @@ def run_sweep(
         # No browser at all (not found, cannot start): the sweep as a whole failed.
         summary.failures += 1
         summary.errors.append(str(exc))
-        finish_sweep(engine, config, summary, clock(), interrupted=False)
+        finish_sweep(engine, settings, summary, clock(), interrupted=False)
         raise
-    finish_sweep(engine, config, summary, clock(), interrupted=runner.stop.is_set())
+    finish_sweep(engine, settings, summary, clock(), interrupted=runner.stop.is_set())
     return summary
 
 
 def refresh_galleries(
-    config: Config,
+    settings: SweepSettings,
     engine: Engine,
     *,
     clock: Clock,
@@ -833,14 +834,14 @@ def refresh_galleries(
 ) -> list[gallery.GalleryResult]:
     """Import the galleries of the configured products (all, or those in ``asins``)."""
     with Session(engine) as session:
-        products = queries.sync_config(session, config)
+        products = queries.sync_products(session, settings.marketplaces, settings.products)
         session.commit()
     wanted = {a.upper() for a in asins}
     unknown = wanted - {p.asin for p in products}
     if unknown:
         raise MonitorError(f"not configured: {', '.join(sorted(unknown))} (add them to [[products]])")
     selected = [p for p in products if not wanted or p.asin in wanted]
-    runner = SweepRunner(config, engine, clock=clock, progress=progress, stop=stop)
+    runner = SweepRunner(settings, engine, clock=clock, progress=progress, stop=stop)
 
     async def go() -> list[gallery.GalleryResult]:
         async with async_playwright() as playwright:
