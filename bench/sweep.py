@@ -35,7 +35,9 @@ from monitor.config import load_config
 from monitor.run.settings import sweep_settings
 from monitor.store.db import open_database
 from monitor.storefront import Scenario, Storefront, StoreProduct
-from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.gallery import refresh_galleries
+from monitor.sweep.planning import SweepOptions
+from monitor.sweep.runner import run_sweep
 
 OWN = [
     StoreProduct("B0BENCH001", "Trailhead folding camping chair", "Trailhead", seed=101),

@@ -34,7 +34,9 @@ from monitor.store.files import BlobStore
 from monitor.storefront.adsapi import DEMO_CLIENT_ID, SimulatedAdsApi
 from monitor.storefront.adsdata import AdsWorld
 from monitor.storefront.effects import STORY, demo_ctr, effect, shown_on, story_schedule
-from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.gallery import refresh_galleries
+from monitor.sweep.planning import SweepOptions
+from monitor.sweep.runner import run_sweep
 
 Say = Callable[[str], None]
 PAST_DAYS = 28  # simulated days of history before today: enough for real verdicts (bench/impact.py)

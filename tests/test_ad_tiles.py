@@ -21,7 +21,9 @@ from monitor.store.files import BlobStore
 from monitor.storefront import Scenario, Storefront, StoreProduct
 from monitor.storefront.catalog import Catalog
 from monitor.storefront.search import tile_image
-from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.gallery import refresh_galleries
+from monitor.sweep.planning import SweepOptions
+from monitor.sweep.runner import run_sweep
 from tests.test_sweep import CHAIR, TABLE, clock, write_config
 
 KEYWORD = "camp table"  # a keyword of the configured products (tests.test_sweep.write_config)

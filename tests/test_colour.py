@@ -31,7 +31,7 @@ from monitor.run.settings import sweep_settings
 from monitor.store import models
 from monitor.store.db import open_database
 from monitor.storefront import Storefront, synthetic
-from monitor.sweep.runner import refresh_galleries
+from monitor.sweep.gallery import refresh_galleries
 from tests.test_imaging import SEED, SIZE, ad_bytes
 from tests.test_sweep import clock, scenario, write_config
 

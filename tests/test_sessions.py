@@ -20,7 +20,9 @@ from monitor.run.settings import sweep_settings
 from monitor.store import models
 from monitor.store.db import open_database
 from monitor.storefront import Storefront
-from monitor.sweep.runner import SweepSummary, refresh_galleries, run_sweep
+from monitor.sweep.gallery import refresh_galleries
+from monitor.sweep.recording import SweepSummary
+from monitor.sweep.runner import run_sweep
 from tests.test_sweep import clock, scenario, write_config
 
 # --- the state machine ---------------------------------------------------------------------------------

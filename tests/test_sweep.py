@@ -27,7 +27,9 @@ from monitor.store import models
 from monitor.store.db import open_database
 from monitor.store.files import BlobStore
 from monitor.storefront import Scenario, Storefront, StoreProduct
-from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.gallery import refresh_galleries
+from monitor.sweep.planning import SweepOptions
+from monitor.sweep.runner import run_sweep
 
 pytestmark = pytest.mark.browser
 

@@ -40,7 +40,7 @@ def gallery_refresh(
     """Import the listing galleries from the product pages (SIGTERM or Ctrl-C: stop after the one in hand)."""
     from monitor.run.settings import sweep_settings
     from monitor.store.folders import ensure_folder
-    from monitor.sweep.runner import refresh_galleries
+    from monitor.sweep.gallery import refresh_galleries
 
     config = full_config()
     ensure_folder(config.data_dir, "data_dir")
@@ -122,7 +122,8 @@ def sweep(
     config = full_config()
     with sweep_lock(config.data_dir):  # first: a second sweep from cron leaves at once, cheaply
         from monitor.run.settings import sweep_settings
-        from monitor.sweep.runner import SweepOptions, plan, run_sweep
+        from monitor.sweep.planning import SweepOptions, plan
+        from monitor.sweep.runner import run_sweep
 
         engine = engine_for(config)
         options = SweepOptions(

@@ -62,7 +62,8 @@ class Daemon:
 
     def sweep_job(self) -> None:
         from monitor.run.settings import sweep_settings
-        from monitor.sweep.runner import SweepOptions, run_sweep
+        from monitor.sweep.planning import SweepOptions
+        from monitor.sweep.runner import run_sweep
 
         self._exclusive(
             "sweep",
@@ -78,7 +79,7 @@ class Daemon:
 
     def gallery_job(self) -> None:
         from monitor.run.settings import sweep_settings
-        from monitor.sweep.runner import refresh_galleries
+        from monitor.sweep.gallery import refresh_galleries
 
         self._exclusive(
             "gallery refresh",
