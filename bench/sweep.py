@@ -32,9 +32,12 @@ from playwright.sync_api import sync_playwright
 
 from monitor.acquire.launch import find_chromium
 from monitor.config import load_config
+from monitor.run.settings import sweep_settings
 from monitor.store.db import open_database
 from monitor.storefront import Scenario, Storefront, StoreProduct
-from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.gallery import refresh_galleries
+from monitor.sweep.planning import SweepOptions
+from monitor.sweep.runner import run_sweep
 
 OWN = [
     StoreProduct("B0BENCH001", "Trailhead folding camping chair", "Trailhead", seed=101),
@@ -230,9 +233,10 @@ def _ismon_child(
 ) -> None:
     config = load_config(write_config(Path(folder), base_url, keywords, concurrency, pages, shots_hours))
     engine = open_database(config.database_url)
-    refresh_galleries(config, engine, clock=clock)  # not timed: galleries are imported once a day
+    # not timed: galleries are imported once a day
+    refresh_galleries(sweep_settings(config), engine, clock=clock)
     if warm:  # the steady state of a daemon: the same ads were seen (and photographed) before
-        run_sweep(config, engine, clock=clock, options=SweepOptions(politeness=False))
+        run_sweep(sweep_settings(config), engine, clock=clock, options=SweepOptions(politeness=False))
     conn.send(("ready", time.monotonic()))
     conn.recv()
     done = 0
@@ -244,7 +248,9 @@ def _ismon_child(
         marks.append((time.monotonic(), done))
 
     started = time.perf_counter()
-    summary = run_sweep(config, engine, clock=clock, options=SweepOptions(politeness=False), progress=tick)
+    summary = run_sweep(
+        sweep_settings(config), engine, clock=clock, options=SweepOptions(politeness=False), progress=tick
+    )
     seconds = time.perf_counter() - started
     engine.dispose()
     shots = f"{summary.screenshots}/{summary.sightings}"

@@ -27,13 +27,16 @@ from zoneinfo import ZoneInfo
 from aiosmtpd.controller import Controller
 
 from monitor.config import MARKETPLACE_TIMEZONES, load_config
+from monitor.run.settings import sweep_settings
 from monitor.secrets import Secrets
 from monitor.store.db import open_database
 from monitor.store.files import BlobStore
 from monitor.storefront.adsapi import DEMO_CLIENT_ID, SimulatedAdsApi
 from monitor.storefront.adsdata import AdsWorld
 from monitor.storefront.effects import STORY, demo_ctr, effect, shown_on, story_schedule
-from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.gallery import refresh_galleries
+from monitor.sweep.planning import SweepOptions
+from monitor.sweep.runner import run_sweep
 
 Say = Callable[[str], None]
 PAST_DAYS = 28  # simulated days of history before today: enough for real verdicts (bench/impact.py)
@@ -207,7 +210,9 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             engine = open_database(config.database_url)
             say(f"config      {config_path}")
 
-            results = refresh_galleries(config, engine, clock=_at(_morning(first_day, config)))
+            results = refresh_galleries(
+                sweep_settings(config), engine, clock=_at(_morning(first_day, config))
+            )
             ok &= all(r.ok for r in results)
             say(f"galleries   {sum(r.ok for r in results)}/{len(results)} imported")
 
@@ -215,7 +220,9 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             store.set_scenario(scenario)
             ok &= _pull_ads(config, engine, ads_api, clock, say, since=first_day)
 
-            first = run_sweep(config, engine, clock=clock, options=SweepOptions(trigger="demo"))
+            first = run_sweep(
+                sweep_settings(config), engine, clock=clock, options=SweepOptions(trigger="demo")
+            )
             ok &= first.status == "ok"
             say(_line("sweep 1", first))
 
@@ -223,7 +230,9 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             store.set_scenario(replace(scenario, ad_images={**scenario.ad_images, (asin, keyword): variant}))
             say(f"ImageSmith  the ad of {asin} for {keyword!r} now shows {variant} instead of MAIN")
 
-            second = run_sweep(config, engine, clock=clock, options=SweepOptions(trigger="demo"))
+            second = run_sweep(
+                sweep_settings(config), engine, clock=clock, options=SweepOptions(trigger="demo")
+            )
             ok &= second.status == "ok"
             say(_line("sweep 2", second))
 
@@ -298,7 +307,7 @@ def _past_days(
     options = SweepOptions(trigger="demo", keywords=frozenset({keyword}), politeness=False)
     for day, variant in sorted(schedule.items()):
         store.set_scenario(replace(scenario, ad_images={**scenario.ad_images, (asin, keyword): variant}))
-        summary = run_sweep(config, engine, clock=_at(_morning(day, config)), options=options)
+        summary = run_sweep(sweep_settings(config), engine, clock=_at(_morning(day, config)), options=options)
         ok &= summary.status == "ok"
         counts[variant] = counts.get(variant, 0) + 1
     shown = ", ".join(f"{variant} {n} days" for variant, n in counts.items())

@@ -14,13 +14,16 @@ from urllib.parse import unquote
 from PIL import Image, ImageChops, ImageStat
 from sqlmodel import Session, select
 
+from monitor.run.settings import sweep_settings
 from monitor.store import models
 from monitor.store.db import open_database
 from monitor.store.files import BlobStore
 from monitor.storefront import Scenario, Storefront, StoreProduct
 from monitor.storefront.catalog import Catalog
 from monitor.storefront.search import tile_image
-from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.gallery import refresh_galleries
+from monitor.sweep.planning import SweepOptions
+from monitor.sweep.runner import run_sweep
 from tests.test_sweep import CHAIR, TABLE, clock, write_config
 
 KEYWORD = "camp table"  # a keyword of the configured products (tests.test_sweep.write_config)
@@ -51,10 +54,15 @@ def test_each_brand_of_a_footer_is_paired_with_its_own_card_and_photographed_the
     with Storefront(Scenario(products=[first, second], brand_footer={KEYWORD: [CHAIR, TABLE]})) as store:
         config = write_config(tmp_path, store.base_url, chromium_path, concurrency=1)
         engine = open_database(config.database_url)
-        refresh_galleries(config, engine, clock=clock)
+        refresh_galleries(sweep_settings(config), engine, clock=clock)
         store.clear_requests()
         assert (
-            run_sweep(config, engine, clock=clock, options=SweepOptions(keywords=frozenset({KEYWORD}))).status
+            run_sweep(
+                sweep_settings(config),
+                engine,
+                clock=clock,
+                options=SweepOptions(keywords=frozenset({KEYWORD})),
+            ).status
             == "ok"
         )
         requests = store.requests

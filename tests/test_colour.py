@@ -27,10 +27,11 @@ from monitor.imaging import (
     identify,
     load_image,
 )
+from monitor.run.settings import sweep_settings
 from monitor.store import models
 from monitor.store.db import open_database
 from monitor.storefront import Storefront, synthetic
-from monitor.sweep.runner import refresh_galleries
+from monitor.sweep.gallery import refresh_galleries
 from tests.test_imaging import SEED, SIZE, ad_bytes
 from tests.test_sweep import clock, scenario, write_config
 
@@ -165,11 +166,11 @@ def test_a_refresh_recomputes_fingerprints_stored_before_colour_counted(
 ) -> None:
     config: Config = write_config(tmp_path, store.base_url, chromium_path)
     engine = open_database(config.database_url)
-    refresh_galleries(config, engine, clock=clock)
+    refresh_galleries(sweep_settings(config), engine, clock=clock)
     rows = gallery_rows(engine)
     assert rows and all(r.fingerprint and fingerprint_is_current(r.fingerprint) for r in rows)
 
-    refresh_galleries(config, engine, clock=clock)  # nothing changed: nothing rewritten
+    refresh_galleries(sweep_settings(config), engine, clock=clock)  # nothing changed: nothing rewritten
     assert [r.id for r in gallery_rows(engine)] == [r.id for r in rows]
 
     with Session(engine) as session:  # as an older ismon left them: hashes only
@@ -179,7 +180,7 @@ def test_a_refresh_recomputes_fingerprints_stored_before_colour_counted(
             row.fingerprint = Fingerprint(f.renderings, f.hashes).to_bytes()
             session.add(row)
         session.commit()
-    refresh_galleries(config, engine, clock=clock)
+    refresh_galleries(sweep_settings(config), engine, clock=clock)
     current = [r for r in gallery_rows(engine) if r.retired_at is None]
     assert len(current) == len(rows)
     assert all(r.fingerprint and fingerprint_is_current(r.fingerprint) for r in current)

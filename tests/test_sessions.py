@@ -16,10 +16,13 @@ from sqlmodel import Session, col, select
 
 from monitor.acquire.sessions import Health, HealthLimits, Lane
 from monitor.config import Config, load_config
+from monitor.run.settings import sweep_settings
 from monitor.store import models
 from monitor.store.db import open_database
 from monitor.storefront import Storefront
-from monitor.sweep.runner import SweepSummary, refresh_galleries, run_sweep
+from monitor.sweep.gallery import refresh_galleries
+from monitor.sweep.recording import SweepSummary
+from monitor.sweep.runner import run_sweep
 from tests.test_sweep import clock, scenario, write_config
 
 # --- the state machine ---------------------------------------------------------------------------------
@@ -79,7 +82,7 @@ def store() -> Iterator[Storefront]:
 def _ready(tmp_path: Path, store: Storefront, chromium_path: str, **sweep: object) -> tuple[Config, Engine]:
     config = write_config(tmp_path, store.base_url, chromium_path, concurrency=1, **sweep)
     engine = open_database(config.database_url)
-    refresh_galleries(config, engine, clock=clock)
+    refresh_galleries(sweep_settings(config), engine, clock=clock)
     return config, engine
 
 
@@ -87,7 +90,7 @@ def _sweep(config: Config, engine: Engine, store: Storefront, **changes: Any) ->
     """A sweep of the test scenario with ``changes`` (storefront modes), its request log fresh."""
     store.set_scenario(replace(scenario(), **changes))
     store.clear_requests()
-    return run_sweep(config, engine, clock=clock)
+    return run_sweep(sweep_settings(config), engine, clock=clock)
 
 
 def _visits(engine: Engine) -> list[models.PageVisit]:
@@ -210,7 +213,7 @@ def test_fresh_sessions_challenged_in_a_row_back_the_marketplace_off_as_blocked(
 
 def _hung_sweep(config: Config, engine: Engine) -> tuple[SweepSummary, float]:
     started = time.monotonic()
-    summary = run_sweep(config, engine, clock=clock)
+    summary = run_sweep(sweep_settings(config), engine, clock=clock)
     return summary, time.monotonic() - started
 
 

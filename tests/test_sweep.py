@@ -22,11 +22,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.config import Config, load_config
+from monitor.run.settings import sweep_settings
 from monitor.store import models
 from monitor.store.db import open_database
 from monitor.store.files import BlobStore
 from monitor.storefront import Scenario, Storefront, StoreProduct
-from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
+from monitor.sweep.gallery import refresh_galleries
+from monitor.sweep.planning import SweepOptions
+from monitor.sweep.runner import run_sweep
 
 pytestmark = pytest.mark.browser
 
@@ -112,7 +115,7 @@ def test_a_sweep_records_which_gallery_image_each_own_ad_showed(
     setup: tuple[Config, Engine], store: Storefront
 ) -> None:
     config, engine = setup
-    summary = run_sweep(config, engine, clock=clock)
+    summary = run_sweep(sweep_settings(config), engine, clock=clock)
 
     assert summary.status == "ok", summary.errors
     assert summary.galleries_refreshed == 2
@@ -160,11 +163,11 @@ def test_only_own_ad_pictures_are_loaded_and_one_outside_the_gallery_still_is(
     setup: tuple[Config, Engine], store: Storefront
 ) -> None:
     config, engine = setup
-    refresh_galleries(config, engine, clock=clock)
+    refresh_galleries(sweep_settings(config), engine, clock=clock)
     # The chair's ad for "folding chair" shows a picture its gallery does not have (an AI creative).
     store.set_scenario(replace(scenario(), ad_images={(CHAIR, "folding chair"): "new_scene"}))
     store.clear_requests()
-    summary = run_sweep(config, engine, clock=clock)
+    summary = run_sweep(sweep_settings(config), engine, clock=clock)
     assert summary.status == "ok", summary.errors
 
     creative = store.ad_image_id(CHAIR, "folding chair")
@@ -189,9 +192,9 @@ def test_only_own_ad_pictures_are_loaded_and_one_outside_the_gallery_still_is(
 
 def test_imagesmith_swap_between_sweeps_is_an_event(setup: tuple[Config, Engine], store: Storefront) -> None:
     config, engine = setup
-    run_sweep(config, engine, clock=clock)
+    run_sweep(sweep_settings(config), engine, clock=clock)
     store.set_scenario(replace(scenario(), ad_images={(CHAIR, "camping chair"): "PT02"}))
-    summary = run_sweep(config, engine, clock=clock)
+    summary = run_sweep(sweep_settings(config), engine, clock=clock)
     assert summary.status == "ok"
     with Session(engine) as session:
         events = session.exec(select(models.Event)).all()
@@ -238,7 +241,7 @@ def test_an_ad_tile_that_looks_the_same_on_another_search_shares_its_screenshot(
             chair = config.products[0].model_copy(update={"keywords": keywords})
             config = config.model_copy(update={"products": [chair]})
             engine = open_database(config.database_url)
-            summary = run_sweep(config, engine, clock=clock)
+            summary = run_sweep(sweep_settings(config), engine, clock=clock)
             assert summary.status == "ok", summary.errors
             seen = sightings(engine)
             taken[hours] = (
@@ -284,7 +287,7 @@ def test_evidence_drawn_on_demand_looks_like_the_one_of_a_browser_drawing_every_
         )
         engine = open_database(config.database_url)
         with caplog.at_level(logging.INFO, logger="monitor.acquire.tabs"):
-            assert run_sweep(config, engine, clock=clock).status == "ok"
+            assert run_sweep(sweep_settings(config), engine, clock=clock).status == "ok"
         results[on_demand] = _evidence(config, engine)
     if "headless" in Path(chromium_path).name:  # Chromium's headless shell can draw on demand
         assert "cannot render on demand" not in caplog.text
@@ -309,7 +312,7 @@ def test_a_chromium_that_cannot_draw_on_demand_draws_every_frame_and_still_photo
     config = write_config(tmp_path, store.base_url, str(full))
     engine = open_database(config.database_url)
     with caplog.at_level(logging.INFO, logger="monitor.acquire.tabs"):
-        assert run_sweep(config, engine, clock=clock).status == "ok"
+        assert run_sweep(sweep_settings(config), engine, clock=clock).status == "ok"
     assert "cannot render on demand; it draws every frame" in caplog.text
     shots = _evidence(config, engine)
     assert len(shots) == 4 and all(max(ImageStat.Stat(p).stddev) > 20 for p in shots.values())
@@ -320,9 +323,9 @@ def test_captchas_in_every_fresh_session_are_recorded_and_back_off_the_marketpla
 ) -> None:
     config = write_config(tmp_path, store.base_url, chromium_path, concurrency=1)
     engine = open_database(config.database_url)
-    refresh_galleries(config, engine, clock=clock)
+    refresh_galleries(sweep_settings(config), engine, clock=clock)
     store.set_scenario(replace(scenario(), captcha=True))
-    summary = run_sweep(config, engine, clock=clock)
+    summary = run_sweep(sweep_settings(config), engine, clock=clock)
 
     statuses = sorted(v.status for v in visits(engine).values())
     assert statuses == ["captcha", "skipped", "skipped"]
@@ -339,7 +342,7 @@ def test_a_timeout_is_retried_then_recorded_and_the_sweep_goes_on(
     config = write_config(tmp_path, store.base_url, chromium_path, timeout_seconds=2)
     engine = open_database(config.database_url)
     store.set_scenario(replace(scenario(), slow_keywords={"camp table": 6.0}))
-    summary = run_sweep(config, engine, clock=clock)
+    summary = run_sweep(sweep_settings(config), engine, clock=clock)
 
     pages = visits(engine)
     assert pages["camp table"].status == "error"
@@ -392,7 +395,7 @@ def test_a_crashed_browser_is_relaunched_and_the_sweep_goes_on(
 ) -> None:
     config = write_config(tmp_path, store.base_url, chromium_path, concurrency=1)
     engine = open_database(config.database_url)
-    refresh_galleries(config, engine, clock=clock)
+    refresh_galleries(sweep_settings(config), engine, clock=clock)
     store.set_scenario(replace(scenario(), slow_keywords={"camping chair": 3.0}))
     killed: list[int] = []
 
@@ -408,7 +411,7 @@ def test_a_crashed_browser_is_relaunched_and_the_sweep_goes_on(
 
     thread = threading.Thread(target=killer)
     thread.start()
-    summary = run_sweep(config, engine, clock=clock)
+    summary = run_sweep(sweep_settings(config), engine, clock=clock)
     thread.join()
 
     assert killed, "the browser was not found to kill"
@@ -435,8 +438,12 @@ def test_the_delivery_location_is_set_once_and_kept(
     (tmp_path / "ismon.toml").write_text(text)
     config = load_config(tmp_path / "ismon.toml")
     engine = open_database(config.database_url)
-    run_sweep(config, engine, clock=clock, options=SweepOptions(keywords=frozenset({"camp table"})))
-    run_sweep(config, engine, clock=clock, options=SweepOptions(keywords=frozenset({"camp table"})))
+    run_sweep(
+        sweep_settings(config), engine, clock=clock, options=SweepOptions(keywords=frozenset({"camp table"}))
+    )
+    run_sweep(
+        sweep_settings(config), engine, clock=clock, options=SweepOptions(keywords=frozenset({"camp table"}))
+    )
     changes = [r for r in store.requests if "address-change" in r.path]
     assert len(changes) == 1
     searches = [r for r in store.requests if r.path.startswith("/s?")]
@@ -447,14 +454,14 @@ def test_a_changed_listing_main_is_recorded_as_an_event(
     setup: tuple[Config, Engine], store: Storefront
 ) -> None:
     config, engine = setup
-    first = refresh_galleries(config, engine, clock=clock)
+    first = refresh_galleries(sweep_settings(config), engine, clock=clock)
     assert [r.ok for r in first] == [True, True]
     assert first[0].variants[0] == "MAIN" and len(first[0].variants) == 7
-    unchanged = refresh_galleries(config, engine, clock=clock)
+    unchanged = refresh_galleries(sweep_settings(config), engine, clock=clock)
     assert not any(r.changed for r in unchanged)
 
     store.set_scenario(replace(scenario(), main_override={CHAIR: "777"}))
-    second = refresh_galleries(config, engine, clock=clock, asins=[CHAIR])
+    second = refresh_galleries(sweep_settings(config), engine, clock=clock, asins=[CHAIR])
     assert len(second) == 1 and second[0].main_changed
     with Session(engine) as session:
         events = session.exec(select(models.Event).where(models.Event.kind == "listing_main_changed")).all()
@@ -466,7 +473,10 @@ def test_a_changed_listing_main_is_recorded_as_an_event(
 
     # The sweep identifies against the new gallery: the ad now shows the new MAIN.
     summary = run_sweep(
-        config, engine, clock=clock, options=SweepOptions(keywords=frozenset({"camping chair"}))
+        sweep_settings(config),
+        engine,
+        clock=clock,
+        options=SweepOptions(keywords=frozenset({"camping chair"})),
     )
     assert summary.status == "ok"
     latest = [s for s in sightings(engine) if s.asin == CHAIR]
@@ -479,7 +489,7 @@ def test_an_eu_cookie_banner_is_accepted_like_a_shopper_would(
     config = write_config(tmp_path, store.base_url, chromium_path, concurrency=1)
     engine = open_database(config.database_url)
     store.set_scenario(replace(scenario(), cookie_banner=True))
-    summary = run_sweep(config, engine, clock=clock)
+    summary = run_sweep(sweep_settings(config), engine, clock=clock)
     assert summary.status == "ok"
     searches = [r for r in store.requests if r.path.startswith("/s?")]
     # The first page showed the banner and it was accepted; the pages after it carry the consent.
@@ -492,9 +502,9 @@ def test_an_unrecognisable_page_is_stored_as_such_and_never_an_image_alert(
     setup: tuple[Config, Engine], store: Storefront
 ) -> None:
     config, engine = setup
-    run_sweep(config, engine, clock=clock)
+    run_sweep(sweep_settings(config), engine, clock=clock)
     store.set_scenario(replace(scenario(), broken_keywords={"folding chair"}))
-    summary = run_sweep(config, engine, clock=clock)
+    summary = run_sweep(sweep_settings(config), engine, clock=clock)
 
     assert summary.status == "failed" and summary.kinds["unknown"] == 1
     with Session(engine) as session:
@@ -566,7 +576,7 @@ def test_proxies_rotate_per_browser_context(tmp_path: Path, store: Storefront, c
         (tmp_path / "ismon.toml").write_text(text)
         config = load_config(tmp_path / "ismon.toml")
         engine = open_database(config.database_url)
-        summary = run_sweep(config, engine, clock=clock)
+        summary = run_sweep(sweep_settings(config), engine, clock=clock)
         assert summary.status == "ok", summary.errors
         searches = [[u for u in p.seen if "/s?k=" in u] for p in proxies]
         assert all(searches), "both proxies carry searches"

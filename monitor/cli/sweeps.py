@@ -38,8 +38,9 @@ def gallery_refresh(
     ] = None,
 ) -> None:
     """Import the listing galleries from the product pages (SIGTERM or Ctrl-C: stop after the one in hand)."""
+    from monitor.run.settings import sweep_settings
     from monitor.store.folders import ensure_folder
-    from monitor.sweep.runner import refresh_galleries
+    from monitor.sweep.gallery import refresh_galleries
 
     config = full_config()
     ensure_folder(config.data_dir, "data_dir")
@@ -48,7 +49,12 @@ def gallery_refresh(
     stopping = GracefulStop(what="finishing the gallery in hand")
     with stopping, progress(count, "galleries") as advance:
         results = refresh_galleries(
-            config, engine, clock=utcnow, asins=asins or (), progress=advance, stop=stopping.stop
+            sweep_settings(config),
+            engine,
+            clock=utcnow,
+            asins=asins or (),
+            progress=advance,
+            stop=stopping.stop,
         )
     if stopping.received:
         err.print(f"{stopping.received}: stopped after {len(results)} of {count} galleries")
@@ -115,7 +121,9 @@ def sweep(
 
     config = full_config()
     with sweep_lock(config.data_dir):  # first: a second sweep from cron leaves at once, cheaply
-        from monitor.sweep.runner import SweepOptions, plan, run_sweep
+        from monitor.run.settings import sweep_settings
+        from monitor.sweep.planning import SweepOptions, plan
+        from monitor.sweep.runner import run_sweep
 
         engine = engine_for(config)
         options = SweepOptions(
@@ -126,10 +134,15 @@ def sweep(
         )
         stopping = GracefulStop(on_overdue=lambda: interrupt_running_sweeps(engine, utcnow()))
         with stopping:
-            total = len(plan(config, config.products, options))
+            total = len(plan(sweep_settings(config), config.products, options))
             with progress(total, "sweep") as advance:
                 summary = run_sweep(
-                    config, engine, clock=utcnow, options=options, progress=advance, stop=stopping.stop
+                    sweep_settings(config),
+                    engine,
+                    clock=utcnow,
+                    options=options,
+                    progress=advance,
+                    stop=stopping.stop,
                 )
             flushed = _flush_after(config, engine, stopping)
     if stopping.received:

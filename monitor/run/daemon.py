@@ -61,12 +61,14 @@ class Daemon:
     # --- jobs ---------------------------------------------------------------------------------
 
     def sweep_job(self) -> None:
-        from monitor.sweep.runner import SweepOptions, run_sweep
+        from monitor.run.settings import sweep_settings
+        from monitor.sweep.planning import SweepOptions
+        from monitor.sweep.runner import run_sweep
 
         self._exclusive(
             "sweep",
             lambda: run_sweep(
-                self.config,
+                sweep_settings(self.config),
                 self.engine,
                 clock=self.clock,
                 options=SweepOptions(trigger="daemon"),
@@ -76,11 +78,14 @@ class Daemon:
         self.flush_job()
 
     def gallery_job(self) -> None:
-        from monitor.sweep.runner import refresh_galleries
+        from monitor.run.settings import sweep_settings
+        from monitor.sweep.gallery import refresh_galleries
 
         self._exclusive(
             "gallery refresh",
-            lambda: refresh_galleries(self.config, self.engine, clock=self.clock, stop=self.stop),
+            lambda: refresh_galleries(
+                sweep_settings(self.config), self.engine, clock=self.clock, stop=self.stop
+            ),
         )
 
     def _exclusive(self, name: str, work: Callable[[], object]) -> None:

@@ -10,16 +10,32 @@ from __future__ import annotations
 from monitor.ads.pull import PullSettings, Target
 from monitor.ads.store import own_asins_by_marketplace
 from monitor.config import Config
+from monitor.report.site import ReportSettings
+from monitor.sweep.settings import SweepSettings
 
 # --- acquire ---------------------------------------------------------------------------------------
 
 # --- sweep -----------------------------------------------------------------------------------------
 
+
+def sweep_settings(config: Config) -> SweepSettings:
+    """What a sweep and a gallery refresh read: the sweep, browser and alerts sections, the
+    marketplaces (with their shoppers' language), the products and data_dir."""
+    return SweepSettings(
+        sweep=config.sweep,
+        browser=config.browser,
+        alerts=config.alerts,
+        marketplaces=config.marketplaces,
+        products=tuple(config.products),
+        locales={key: config.locale(key) for key in config.marketplaces},
+        data_dir=config.data_dir,
+        events=config,  # for monitor.alerts.outbox, which takes the whole Config today
+    )
+
+
 # --- alerts ----------------------------------------------------------------------------------------
 
 # --- report ----------------------------------------------------------------------------------------
-
-from monitor.report.site import ReportSettings
 
 
 def report_settings(config: Config) -> ReportSettings:

@@ -6,13 +6,14 @@ visit, its sightings and the events they cause land in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from monitor.config import Config
+from monitor.config import Marketplace as ConfiguredMarketplace
+from monitor.config import Product as ConfiguredProduct
 from monitor.store import models
 
 
@@ -27,7 +28,11 @@ class ProductRef:
     keywords: tuple[str, ...]
 
 
-def sync_config(session: Session, config: Config) -> list[ProductRef]:
+def sync_products(
+    session: Session,
+    marketplaces: Mapping[str, ConfiguredMarketplace],
+    products: Sequence[ConfiguredProduct],
+) -> list[ProductRef]:
     """Make the marketplace, product and keyword tables say what the config says.
 
     Products and keywords that left the config are marked inactive, never deleted: their history stays.
@@ -35,7 +40,7 @@ def sync_config(session: Session, config: Config) -> list[ProductRef]:
     markets: dict[str, models.Marketplace] = {
         m.key: m for m in session.exec(select(models.Marketplace)).all()
     }
-    for key, market in config.marketplaces.items():
+    for key, market in marketplaces.items():
         market_row = markets.get(key) or models.Marketplace(key=key, base_url=market.base_url)
         market_row.base_url = market.base_url
         market_row.postal_code = market.postal_code
@@ -46,7 +51,7 @@ def sync_config(session: Session, config: Config) -> list[ProductRef]:
     existing = {(p.marketplace_id, p.asin): p for p in session.exec(select(models.Product)).all()}
     wanted: set[int] = set()
     refs: list[ProductRef] = []
-    for product in config.products:
+    for product in products:
         market_id = markets[product.marketplace].id
         assert market_id is not None
         row = existing.get((market_id, product.asin))

@@ -1,25 +1,30 @@
 """Gallery refresh: product page -> ordered gallery -> images -> fingerprints -> ``gallery_image`` rows.
 
-Runs daily (daemon) and on demand (``ismon gallery refresh``), and before a sweep for products whose
-gallery was never imported. The product page is loaded in the browser like a shopper; the gallery images
-themselves are fetched with httpx. A changed MAIN of the listing itself becomes a
-``listing_main_changed`` event.
+Where it sits: beside the sweep, on the same stages. Runs daily (daemon) and on demand (``ismon gallery
+refresh``: ``refresh_galleries``), and before a sweep for products whose gallery was never imported
+(``GalleryRefresh``, in the sweep's browser). The product page is loaded in the browser like a shopper;
+the gallery images themselves are fetched with httpx. A changed MAIN of the listing itself becomes a
+``listing_main_changed`` event. ``load_index`` reads a product's gallery back for identification.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import async_playwright
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.acquire.shopper import Shopper
 from monitor.alerts import outbox
-from monitor.errors import ImageError, MonitorError
+from monitor.errors import BrowserError, ImageError, MonitorError
 from monitor.imaging import (
     Fingerprint,
     GalleryEntry,
@@ -32,6 +37,8 @@ from monitor.pages import GalleryImage as ParsedSlot
 from monitor.pages import parse_product
 from monitor.store import models, queries
 from monitor.store.files import BlobStore
+from monitor.sweep.settings import Clock, Progress, SweepSettings
+from monitor.sweep.shoppers import Shoppers
 
 log = logging.getLogger(__name__)
 
@@ -148,3 +155,120 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, MonitorError):
         return str(exc)
     return f"{exc.__class__.__name__}: {exc}"
+
+
+class GalleryRefresh:
+    """Refreshes products' galleries one after the other in the sweep's browser, one shopper per
+    marketplace; ``refreshed(product_id)`` is told of each product done (its index is read again)."""
+
+    def __init__(
+        self,
+        settings: SweepSettings,
+        engine: Engine,
+        blobs: BlobStore,
+        shoppers: Shoppers,
+        *,
+        clock: Clock,
+        progress: Progress,
+        stop: threading.Event,
+        refreshed: Callable[[int], None] = lambda _product_id: None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.blobs = blobs
+        self.shoppers = shoppers
+        self.clock = clock
+        self.progress = progress
+        self.stop = stop
+        self.refreshed = refreshed
+
+    async def refresh(
+        self, playwright: object, products: Sequence[queries.ProductRef]
+    ) -> list[GalleryResult]:
+        results: list[GalleryResult] = []
+        if not products:
+            return results
+        await self.shoppers.ensure_browser(playwright)
+        async with self.shoppers.http() as http:
+            shoppers: dict[str, Shopper] = {}
+            try:
+                for product in products:
+                    if self.stop.is_set():
+                        break
+                    self.progress(f"gallery {product.asin}")
+                    market = self.settings.marketplaces[product.marketplace]
+                    result = await self._refresh_one(playwright, shoppers, http, product, market.base_url)
+                    results.append(result)
+                    self.refreshed(product.id)
+            finally:
+                for shopper in shoppers.values():
+                    await shopper.close()
+        return results
+
+    async def _refresh_one(
+        self,
+        playwright: object,
+        shoppers: dict[str, Shopper],
+        http: httpx.AsyncClient,
+        product: queries.ProductRef,
+        base_url: str,
+    ) -> GalleryResult:
+        for attempt in range(self.settings.sweep.retries + 1):
+            try:
+                if product.marketplace not in shoppers:
+                    shoppers[product.marketplace] = await self.shoppers.open(playwright, product.marketplace)
+                return await refresh_product(
+                    shoppers[product.marketplace],
+                    http,
+                    self.engine,
+                    self.blobs,
+                    product,
+                    base_url,
+                    self.clock,
+                )
+            except (PlaywrightError, BrowserError) as exc:
+                shoppers.pop(product.marketplace, None)
+                log.warning("gallery %s attempt %d: %s", product.asin, attempt + 1, exc)
+                await asyncio.sleep(min(2**attempt, 10))
+                error = describe_failure(exc)
+        return GalleryResult(product.asin, product.marketplace, ok=False, error=error)
+
+
+def refresh_galleries(
+    settings: SweepSettings,
+    engine: Engine,
+    *,
+    clock: Clock,
+    asins: Sequence[str] = (),
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> list[GalleryResult]:
+    """Import the galleries of the configured products (all, or those in ``asins``)."""
+    with Session(engine) as session:
+        products = queries.sync_products(session, settings.marketplaces, settings.products)
+        session.commit()
+    wanted = {a.upper() for a in asins}
+    unknown = wanted - {p.asin for p in products}
+    if unknown:
+        raise MonitorError(f"not configured: {', '.join(sorted(unknown))} (add them to [[products]])")
+    selected = [p for p in products if not wanted or p.asin in wanted]
+    shoppers = Shoppers(settings)
+    refresh = GalleryRefresh(
+        settings,
+        engine,
+        BlobStore(settings.data_dir),
+        shoppers,
+        clock=clock,
+        progress=progress or (lambda _msg: None),
+        stop=stop or threading.Event(),
+    )
+
+    async def go() -> list[GalleryResult]:
+        async with async_playwright() as playwright:
+            try:
+                return await refresh.refresh(playwright, selected)
+            finally:
+                if shoppers.browser is not None:
+                    await shoppers.browser.close()
+
+    return asyncio.run(go())
