@@ -19,7 +19,7 @@ from monitor.store.db import open_database
 from monitor.store.files import BlobStore
 from monitor.storefront import Scenario, Storefront, StoreProduct
 from monitor.storefront.catalog import Catalog
-from monitor.storefront.search import tile_image
+from monitor.storefront.tiles import tile_image
 from monitor.sweep.runner import SweepOptions, refresh_galleries, run_sweep
 from tests.test_sweep import CHAIR, TABLE, clock, write_config
 
