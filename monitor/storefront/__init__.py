@@ -16,8 +16,9 @@ Pictures come from ``monitor.storefront.synthetic``; page markup follows the sav
 
 from __future__ import annotations
 
+from monitor.storefront.routes import Storefront
 from monitor.storefront.scenario import DEFAULT_VARIANTS, Scenario, StoreProduct, demo_scenario
-from monitor.storefront.server import RequestRecord, Storefront
+from monitor.storefront.server import RequestRecord
 
 
 def main(argv: list[str] | None = None) -> None:
