@@ -20,6 +20,7 @@ SB_CEL = "multi-card-creative-desktop_loom-desktop-top-slot_0"
 
 
 def brand_unit(ctx: Ctx, catalog: Catalog, rows: Rows, asins: list[str]) -> None:
+    """Add the Sponsored Brands top slot of ``asins`` (one brand) to ``rows`` (nothing if none is listed)."""
     listings = [lst for lst in (catalog.listing(a) for a in asins) if lst is not None]
     if not listings:
         return

@@ -29,6 +29,7 @@ CAROUSEL_WIDGET = "loom-desktop-inline-slot_sptw-cfv-session-similarity-v2-t4"
 
 
 def sponsored_carousel(ctx: Ctx, catalog: Catalog, rows: Rows, asins: list[str]) -> None:
+    """Add the ``sp_search_thematic`` carousel of ``asins`` to ``rows`` (nothing if none is listed)."""
     keyword = ctx.keyword
     request = digits(stable_int("sp-carousel", keyword, ctx.qid), 16)
     cards: list[str] = []

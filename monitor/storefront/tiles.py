@@ -44,15 +44,18 @@ class Ad:
 
 
 def digits(n: int, width: int) -> str:
+    """A ``width``-digit number from ``n`` (ad, campaign and request ids)."""
     return str(10 ** (width - 1) + n % (9 * 10 ** (width - 1)))
 
 
 def uuid_for(*parts: object) -> str:
+    """A UUID-shaped id that is a pure function of ``parts`` (row and widget ids)."""
     h = f"{stable_int('uuid', *parts):016x}{stable_int('uuid2', *parts):016x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
 
 
 def b64(text: str) -> str:
+    """Base64 without padding, as Amazon writes its ``spc`` and ``sp_csd`` parameters."""
     return base64.b64encode(text.encode()).decode().rstrip("=")
 
 
@@ -68,10 +71,12 @@ def tile_image(listing: Listing, slot: Slot, *salt: str) -> str:
 
 
 def truncate(title: str, limit: int = 120) -> str:
+    """A title cut to ``limit`` characters with an ellipsis, as tiles and alt texts show it."""
     return title if len(title) <= limit else title[: limit - 3].rstrip() + "..."
 
 
 def sspa_href(ctx: Ctx, listing: Listing, ad: Ad, ref: str, sr: str) -> str:
+    """The ``/sspa/click`` link of a sponsored tile, wrapping the product page URL."""
     spc = b64(f"1:{ad.request}:{ctx.qid}:{ad.widget}:{ad.ad_id}::0::")
     target = (
         f"/{slug(listing.product.title)}/dp/{listing.asin}/ref={ref}?dib={_DIB}&dib_tag=se"
@@ -82,6 +87,7 @@ def sspa_href(ctx: Ctx, listing: Listing, ad: Ad, ref: str, sr: str) -> str:
 
 
 def organic_href(ctx: Ctx, listing: Listing, pos: int) -> str:
+    """The product page link of an organic result at rank ``pos``."""
     return (
         f"/{slug(listing.product.title)}/dp/{listing.asin}/ref=sr_1_{pos}?dib={_DIB}&dib_tag=se"
         f"&keywords={quote_plus(ctx.keyword)}&qid={ctx.qid}&sr=8-{pos}"
@@ -89,6 +95,7 @@ def organic_href(ctx: Ctx, listing: Listing, pos: int) -> str:
 
 
 def impression_logger(ctx: Ctx, ad: Ad) -> str:
+    """The opening ``s-impression-logger`` div of a sponsored tile (the caller closes it)."""
     props = {
         "percentageShownToFire": "50",
         "batchable": True,

@@ -72,6 +72,7 @@ def rng(seed: int, *salt: str | int) -> np.random.Generator:
 
 
 def hsv(h: float, s: float, v: float) -> RGB:
+    """An RGB colour from hue, saturation and value in 0..1."""
     i = int(h * 6) % 6
     f = h * 6 - int(h * 6)
     p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
@@ -80,6 +81,7 @@ def hsv(h: float, s: float, v: float) -> RGB:
 
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
+    """The colour ``t`` of the way from ``a`` to ``b``."""
     return (
         int(a[0] + (b[0] - a[0]) * t),
         int(a[1] + (b[1] - a[1]) * t),
@@ -126,6 +128,7 @@ def product_for_seed(seed: int, colourway: int = 0) -> Product:
 
 @lru_cache(maxsize=64)
 def load_font(size: int) -> Font:
+    """Pillow's embedded font at ``size`` pixels (at least 8)."""
     # Pillow's embedded FreeType font: the same glyphs on every machine, no system fonts needed.
     return ImageFont.load_default(size=max(8, size))
 

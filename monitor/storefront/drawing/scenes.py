@@ -125,6 +125,7 @@ def _scene(r: np.random.Generator, kind: str, w: int, h: int) -> tuple[Image.Ima
 
 
 def lifestyle(p: Product, r: np.random.Generator, size: int, view: float) -> Image.Image:
+    """The product in a scene (outdoor, room, studio or kitchen), sometimes 4:5 or 5:4."""
     shape = [(1.0, 1.0), (1.0, 1.0), (1.0, 0.8), (0.8, 1.0)][int(r.integers(0, 4))]
     w, h = int(size * shape[0]), int(size * shape[1])
     kind = _SCENES[int(r.integers(0, len(_SCENES)))]

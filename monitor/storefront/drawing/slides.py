@@ -26,6 +26,7 @@ def _arrow(d: ImageDraw.ImageDraw, a: tuple[float, float], b: tuple[float, float
 
 
 def infographic(p: Product, r: np.random.Generator, size: int) -> Image.Image:
+    """A features slide: the product, numbered features and arrows pointing at it."""
     bg = mix(p.body, (255, 255, 255), float(r.uniform(0.8, 0.95)))
     img = Image.new("RGB", (size, size), bg)
     d = ImageDraw.Draw(img)
@@ -57,6 +58,7 @@ def infographic(p: Product, r: np.random.Generator, size: int) -> Image.Image:
 
 
 def comparison(p: Product, r: np.random.Generator, size: int) -> Image.Image:
+    """A "why choose us" table: the product against greyed-out others, ticks and crosses."""
     img = Image.new("RGB", (size, size), (255, 255, 255))
     d = ImageDraw.Draw(img)
     title = ("WHY CHOOSE US", "COMPARE", f"{p.brand} VS OTHERS", "THE DIFFERENCE")[int(r.integers(0, 4))]
@@ -106,6 +108,7 @@ def comparison(p: Product, r: np.random.Generator, size: int) -> Image.Image:
 
 
 def dimensions(p: Product, r: np.random.Generator, size: int) -> Image.Image:
+    """The product from the side, its width and height marked with arrows."""
     img = Image.new("RGB", (size, size), (255, 255, 255))
     view = side_view(p.main_view)
     box = place(img, p, view, height=0.7, cx=0.45, bottom=0.85, shadow=0)
