@@ -20,7 +20,7 @@ from monitor.store.db import open_database
 from monitor.store.files import BlobStore
 from monitor.storefront import Scenario, Storefront, StoreProduct
 from monitor.storefront.catalog import Catalog
-from monitor.storefront.search import tile_image
+from monitor.storefront.tiles import tile_image
 from monitor.sweep.gallery import refresh_galleries
 from monitor.sweep.planning import SweepOptions
 from monitor.sweep.runner import run_sweep

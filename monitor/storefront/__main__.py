@@ -13,8 +13,8 @@ import threading
 
 from monitor.storefront.adsapi import SimulatedAdsApi
 from monitor.storefront.adsdata import AdsWorld
+from monitor.storefront.routes import Storefront
 from monitor.storefront.scenario import demo_scenario
-from monitor.storefront.server import Storefront
 
 
 def run(argv: list[str] | None = None) -> None:
