@@ -1,6 +1,6 @@
 """Change detection: sequences of sweeps in a real SQLite database -> the events a seller would get.
 
-The ``World`` below plays sweeps the way ``monitor/sweep.py`` does: one transaction per page visit with
+The ``World`` below plays sweeps the way ``monitor/sweep/`` does: one transaction per page visit with
 its sightings and ``record_page_events``, then ``close_sweep_events`` at the end.
 """
 

@@ -48,7 +48,7 @@ def main() -> None:
 def _environmental(exc: Exception) -> str | None:
     """One line for a failure of the machine rather than of ismon (a disk, a file, the database server).
 
-    The commands check the paths they know first (``monitor/folders.py``); this is the last net.
+    The commands check the paths they know first (``monitor/store/folders.py``); this is the last net.
     """
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""

@@ -1,6 +1,6 @@
 """``ismon optout``: record that the seller asked Seller Support for an opt-out, and list the requests.
 
-Part of the outermost edge of the data flow; ``monitor/optouts.py`` stores the requests and verifies
+Part of the outermost edge of the data flow; ``monitor/alerts/optouts.py`` stores the requests and verifies
 them against the sightings of later sweeps.
 """
 

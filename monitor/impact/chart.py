@@ -1,7 +1,7 @@
 """The geometry of the daily CTR chart: days in, coordinates out. Pure.
 
 Where it sits: after ``monitor.impact.join``. The report draws it as inline SVG
-(``monitor/report_impact.py``) and the alert emails as a PNG (``monitor/impact_alerts.py``), both
+(``monitor/report/impact.py``) and the alert emails as a PNG (``monitor/alerts/ctr_drop.py``), both
 from the same ``CtrChart``, so the two show the same picture.
 
 What it shows, per marketplace-local day: a coloured band behind the plot for the variants the ads

@@ -1,6 +1,6 @@
 """Opt-out verification: did Amazon stop replacing the MAIN image after the seller asked? Pure.
 
-Where it sits: beside the impact estimates, after the store. ``monitor/optouts.py`` loads an opt-out
+Where it sits: beside the impact estimates, after the store. ``monitor/alerts/optouts.py`` loads an opt-out
 request and the Sponsored Products sightings of its ASIN made since the request, turns them into the
 values below and asks ``verify`` for the request's state; it stores ``effective_at`` and makes the
 ``optout_overdue`` event when the state says so.

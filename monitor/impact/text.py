@@ -1,6 +1,6 @@
 """Impact numbers in words: how the report, the emails and the opt-out request write them. Pure.
 
-Where it sits: after ``monitor.impact.estimate``; ``monitor/report_impact.py`` and the alert emails
+Where it sits: after ``monitor.impact.estimate``; ``monitor/report/impact.py`` and the alert emails
 format ``VariantImpact`` values with these, so a number reads the same everywhere.
 """
 

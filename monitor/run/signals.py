@@ -1,6 +1,6 @@
 """Stopping on SIGTERM and SIGINT: one mechanism for ``ismon sweep`` and ``ismon daemon``.
 
-Where it sits: the run stage, beside ``monitor/scheduler.py`` and ``monitor/lock.py``. A signal does not
+Where it sits: the run stage, beside ``run/daemon.py`` and ``store/lock.py``. A signal does not
 raise anything: it sets a ``threading.Event`` that the sweep looks at between pages (and that ends an
 SMTP conversation), so the page in hand is finished or abandoned, the sweep is recorded as interrupted
 and the process leaves on its own. A watchdog makes sure it leaves within ``within_s`` seconds all the
@@ -9,7 +9,7 @@ a second and ends the process.
 
 Chromium runs in a process group of its own and never sees these signals. Playwright's driver is in
 ismon's group: it ignores Ctrl-C (the browser is launched with Playwright's SIGINT handling off, see
-``monitor/browser.py``), so Ctrl-C never closes the browser under a running page. A SIGTERM sent to
+``monitor/acquire/``), so Ctrl-C never closes the browser under a running page. A SIGTERM sent to
 the whole group (``timeout``, systemd's default ``KillMode``) makes the driver close the browser; the
 page in hand is then abandoned, never recorded as the keyword's failure.
 """

@@ -1,6 +1,6 @@
 """SQLModel tables: what ismon remembers between runs.
 
-The store (``monitor/store.py``) writes these rows; the Alembic migrations under ``migrations/`` create
+The store (``store/queries.py``) writes these rows; the Alembic migrations under ``migrations/`` create
 them, and a test proves the two agree. Times are timezone-aware UTC on every backend.
 """
 
@@ -292,7 +292,7 @@ class AdsReportJob(SQLModel, table=True):
     error: str = ""
 
 
-# --- opt-out requests (monitor/optouts.py) -------------------------------------------------------
+# --- opt-out requests (monitor/alerts/optouts.py) -------------------------------------------------------
 
 
 class OptOutRequest(SQLModel, table=True):
