@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.alerts import changes
 from monitor.alerts.changes import Observation, image_event_kind, image_transition, replay
+from monitor.alerts.kinds import IMAGE_KINDS, KIND_ORDER
 from monitor.alerts.outbox import close_sweep_events, record_gallery_change, record_page_events
 from monitor.alerts.pending import list_outbox, promote_stale_digests
 from monitor.config import Alerts, Config, Email, parse_config
@@ -392,7 +392,7 @@ def test_sightings_on_a_page_that_is_not_a_search_page_never_make_image_events(w
     world.sweep("MAIN")
     for status in ("captcha", "error", "unknown"):
         fired = world.sweep(Page(status=status, ads=[Ad("PT03")], organic=20))
-        assert not set(kinds(fired)) & changes.IMAGE_KINDS
+        assert not set(kinds(fired)) & IMAGE_KINDS
     assert world.sweep("MAIN") == []
 
 
@@ -572,7 +572,7 @@ def list_outbox_rows(engine: Engine) -> list[Any]:
 
 
 def test_constants_name_every_event_kind() -> None:
-    assert set(changes.KIND_ORDER) == {
+    assert set(KIND_ORDER) == {
         "main_replaced",
         "main_restored",
         "unknown_image",

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
 
-from monitor.alerts.changes import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
 from monitor.alerts.items import ImpactFacts, Picture
+from monitor.alerts.kinds import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
 from monitor.config import MARKETPLACE_TIMEZONES
 from monitor.errors import UsageError
 from monitor.impact.chart import CtrChart, ctr_chart

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.ads.keywords import normalise_keyword
-from monitor.alerts.changes import IMAGE_STATUSES, OPTOUT_OVERDUE, Detected, state_of
+from monitor.alerts.changes import state_of
+from monitor.alerts.kinds import IMAGE_STATUSES, OPTOUT_OVERDUE, Detected
 from monitor.config import Product as ProductConfig
 from monitor.errors import UsageError
 from monitor.impact.optout import EFFECTIVE, OVERDUE, Request, Seen, Verdict, hours_to_effect, verify

@@ -28,27 +28,24 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.alerts.changes import (
+    Observation,
+    detect_image_event,
+    detect_listing_main_change,
+    run_start,
+    state_of,
+)
+from monitor.alerts.kinds import (
     ABSENCE_STATUSES,
     BLOCKED,
-    DRIFT_BASELINE_PAGES,
     IMAGE_STATUSES,
     LISTING_MAIN_CHANGED,
     MAIN,
     NOT_SEEN,
     PARSER_DRIFT,
     Detected,
-    Observation,
     PastEvent,
     Settings,
     apply_cooldown,
-    detect_blocked,
-    detect_image_event,
-    detect_listing_main_change,
-    detect_not_seen,
-    detect_parser_drift,
-    drift_reason,
-    run_start,
-    state_of,
 )
 from monitor.alerts.optouts import mark_told, overdue_optouts
 from monitor.alerts.pending import (
@@ -57,6 +54,13 @@ from monitor.alerts.pending import (
     promote_stale_digests,
 )
 from monitor.alerts.render import AlertItem, Picture, Share, subject_for
+from monitor.alerts.sweep_checks import (
+    DRIFT_BASELINE_PAGES,
+    detect_blocked,
+    detect_not_seen,
+    detect_parser_drift,
+    drift_reason,
+)
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.impact.zones import Zones

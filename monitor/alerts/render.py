@@ -30,7 +30,9 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitor import paths
-from monitor.alerts.changes import (
+from monitor.alerts.items import AlertItem, ImpactFacts, Picture, Share, clean_line
+from monitor.alerts.items import when as _when
+from monitor.alerts.kinds import (
     BLOCKED,
     CTR_DROP,
     LISTING_MAIN_CHANGED,
@@ -44,8 +46,6 @@ from monitor.alerts.changes import (
     UNKNOWN_IMAGE,
     sort_key,
 )
-from monitor.alerts.items import AlertItem, ImpactFacts, Picture, Share, clean_line
-from monitor.alerts.items import when as _when
 from monitor.alerts.support_text import opt_out_followup, opt_out_request
 
 __all__ = [

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitor.alerts.changes import (
+from monitor.alerts.items import AlertItem, clean_line
+from monitor.alerts.items import when as _when
+from monitor.alerts.kinds import (
     CTR_DROP,
     IMAGE_KINDS,
     LISTING_MAIN_CHANGED,
@@ -18,8 +20,6 @@ from monitor.alerts.changes import (
     OPTOUT_OVERDUE,
     UNKNOWN_IMAGE,
 )
-from monitor.alerts.items import AlertItem, clean_line
-from monitor.alerts.items import when as _when
 
 
 def opt_out_request(items: Sequence[AlertItem]) -> str:
