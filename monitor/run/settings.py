@@ -7,6 +7,7 @@ builder hands them, so a stage's signature says which settings it uses.
 
 from __future__ import annotations
 
+from monitor.alerts.settings import AlertSettings
 from monitor.config import Config
 
 __all__ = ["Config"]
@@ -16,6 +17,19 @@ __all__ = ["Config"]
 # --- sweep -----------------------------------------------------------------------------------------
 
 # --- alerts ----------------------------------------------------------------------------------------
+
+
+def alert_settings(config: Config) -> AlertSettings:
+    """What the outbox and the mailer read: ``[alerts]``, ``[email]``, the products and the zones."""
+    return AlertSettings(
+        alerts=config.alerts,
+        email=config.email,
+        products=tuple(config.products),
+        timezones={key: marketplace.timezone for key, marketplace in config.marketplaces.items()},
+        data_dir=config.data_dir,
+        config_path=config.path,
+    )
+
 
 # --- report ----------------------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from monitor.config import Product as ConfiguredProduct
 from monitor.errors import BrowserError, ImageError, MonitorError, PageLoadTimeoutError
 from monitor.imaging import GalleryIndex, Identification, fingerprint_ad_image, identify, load_image
 from monitor.pages.search import AdUnit, SearchPage, parse_search
+from monitor.run.settings import alert_settings  # the sweep's own settings will carry these
 from monitor.store import models, queries
 from monitor.store.files import BlobStore, content_id
 from monitor.sweep import gallery
@@ -695,7 +696,7 @@ class SweepRunner:
                     found.variant if found.verdict == "match" and found.variant else found.verdict
                 ] += 1
             session.flush()
-            events = outbox.record_page_events(session, visit, sightings, self.config, now)
+            events = outbox.record_page_events(session, visit, sightings, alert_settings(self.config), now)
             session.commit()
         summary.pages += 1
         summary.bytes += received
@@ -778,7 +779,7 @@ def finish_sweep(
         run.pages = summary.pages
         run.failures = summary.failures
         run.sightings = summary.sightings
-        events = outbox.close_sweep_events(session, run, config, now)
+        events = outbox.close_sweep_events(session, run, alert_settings(config), now)
         summary.events += len(events)
         run.events = summary.events
         run.note = "; ".join(summary.errors[:5])[:1000]
