@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from monitor.alerts.colours import variant_colour
 from monitor.config import Config
-from monitor.report.site import ReportSummary, build_chart, build_report, variant_colour
+from monitor.report.site import ReportSummary, build_chart, build_report
 from monitor.store.files import BlobStore
 from monitor.store.history import HISTORY_COLUMNS
 from tests.test_history import (

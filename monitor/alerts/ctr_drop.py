@@ -1,8 +1,8 @@
 """The alerts side of impact: ``ctr_drop`` events from the store, and what an email shows about CTR.
 
-Where it sits: beside the outbox. At the end of a sweep ``monitor/outbox.py`` asks
+Where it sits: beside the outbox. At the end of a sweep ``monitor/alerts/outbox.py`` asks
 ``ctr_drop_candidates`` which variants' CTR dropped (estimated from the store through
-``monitor/impact_data.py``, decided by the pure ``monitor.impact.events``) and stores them with the
+``monitor/store/impact.py``, decided by the pure ``monitor.impact.events``) and stores them with the
 sweep's other events. When an email is rendered, ``impact_facts`` gives a ``ctr_drop``,
 ``main_replaced`` or ``optout_overdue`` item its numbers: the keyword's tracking table, the CTR before
 and since the change, and the daily CTR chart as a PNG (mail clients do not show inline SVG).
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
 
+from monitor.alerts.colours import variant_colour
 from monitor.alerts.items import ImpactFacts, Picture
 from monitor.alerts.kinds import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
 from monitor.config import MARKETPLACE_TIMEZONES
@@ -165,8 +166,6 @@ def impact_facts(
 
 
 def _colour(variant: str) -> tuple[int, int, int]:
-    from monitor.report.site import variant_colour
-
     rgb = ImageColor.getrgb(variant_colour("unknown" if variant == "UNKNOWN" else variant))
     return rgb[0], rgb[1], rgb[2]
 

@@ -21,7 +21,6 @@ Jinja2's autoescape.
 from __future__ import annotations
 
 import csv
-import hashlib
 import logging
 import os
 import re
@@ -39,6 +38,7 @@ import sqlalchemy as sa
 from markupsafe import Markup, escape
 from sqlalchemy.engine import Connection, Engine
 
+from monitor.alerts.colours import variant_colour
 from monitor.config import Config
 from monitor.errors import UsageError
 from monitor.paths import TEMPLATES
@@ -74,23 +74,6 @@ VARIANT_ORDER: tuple[str, ...] = (
     "ambiguous",
     "unknown",
 )
-VARIANT_COLOURS: dict[str, str] = {
-    "MAIN": "#2e7d32",
-    "PT01": "#1f77b4",
-    "PT02": "#ff7f0e",
-    "PT03": "#9467bd",
-    "PT04": "#8c564b",
-    "PT05": "#e377c2",
-    "PT06": "#17becf",
-    "PT07": "#bcbd22",
-    "PT08": "#d62728",
-    "FRNT": "#393b79",
-    "LEFT": "#637939",
-    "SIDE": "#8c6d31",
-    "BACK": "#843c39",
-    "ambiguous": "#b0b0b0",
-    "unknown": "#424242",
-}
 CHANGE_KINDS = ("main_replaced", "main_restored", "unknown_image", "listing_main_changed")
 EVENTS_PER_PAGE = 300
 CHANGES_PER_KEYWORD = 20  # the latest; the events table has more
@@ -103,15 +86,6 @@ _G = GalleryImage.__table__  # type: ignore[attr-defined]
 _K = Keyword.__table__  # type: ignore[attr-defined]
 _P = Product.__table__  # type: ignore[attr-defined]
 _M = Marketplace.__table__  # type: ignore[attr-defined]
-
-
-def variant_colour(label: str) -> str:
-    """The colour of a variant (or ``ambiguous``/``unknown``), the same on every page."""
-    known = VARIANT_COLOURS.get(label)
-    if known:
-        return known
-    hue = int(hashlib.sha256(label.encode()).hexdigest()[:4], 16) % 360
-    return f"hsl({hue}, 55%, 45%)"
 
 
 def _variant_rank(label: str) -> tuple[float, str]:
