@@ -1,6 +1,6 @@
 """The ready-to-paste texts for Seller Support: the opt-out request and the follow-up of an overdue one.
 
-Where it sits: part of rendering an alert email (``monitor/alerts.py`` puts them under the events).
+Where it sits: part of rendering an alert email (``monitor/alerts/render.py`` puts them under the events).
 The sellers' advice is to back a case with numbers: where the seller's ads data says what an image did,
 the request names the CTR change with its 95 % interval and the dates. Pure.
 """
