@@ -180,7 +180,7 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
     """Run the demo in ``folder``; True when every step worked."""
     from monitor.alerts.mailer import flush_configured
     from monitor.report.site import build_report
-    from monitor.run.settings import report_settings
+    from monitor.run.settings import alert_settings, report_settings
     from monitor.storefront import Storefront, demo_scenario
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -236,7 +236,9 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
             ok &= second.status == "ok"
             say(_line("sweep 2", second))
 
-            flushed = flush_configured(engine, config, Secrets({}), clock())
+            flushed = flush_configured(
+                engine, alert_settings(config), Secrets({}).smtp_password(config.email), clock()
+            )
             ok &= flushed.pending == 0 and flushed.sent > 0
             say(f"alerts      {flushed.sent} emails delivered, {flushed.pending} pending")
 

@@ -29,6 +29,7 @@ from monitor.alerts.render import AlertItem, Picture, build_message, clean_line,
 from monitor.config import Config, Email
 from monitor.demo import free_port
 from monitor.errors import AuthenticationError, MonitorError
+from monitor.run.settings import alert_settings
 from monitor.store.files import BlobStore
 from monitor.store.models import Outbox
 from tests.test_changes import ASIN, KW, KW2, OTHER, T0, Ad, Page, World, make_config, png
@@ -483,7 +484,7 @@ def test_the_preview_file_embeds_its_images(
 ) -> None:
     world = replaced_world(engine, blobs)
     config = make_config()
-    target = preview_latest(engine, config, blobs, tmp_path, world.now)
+    target = preview_latest(engine, alert_settings(config), blobs, tmp_path, world.now)
     assert target == tmp_path / "ismon-alert-preview.html"
     html = target.read_text(encoding="utf-8")
     assert "cid:" not in html and html.count('src="data:image/png;base64,') == 3
@@ -495,7 +496,7 @@ def test_the_preview_file_embeds_its_images(
 
 def test_preview_without_alerts_says_so(engine: Engine, blobs: BlobStore, tmp_path: Path) -> None:
     with pytest.raises(MonitorError, match="no alerts yet"):
-        preview_latest(engine, make_config(), blobs, tmp_path / "p.html", T0)
+        preview_latest(engine, alert_settings(make_config()), blobs, tmp_path / "p.html", T0)
 
 
 def test_render_html_embeds_pictures_by_cid_or_data() -> None:

@@ -42,10 +42,13 @@ PURE = (
     "imaging",
     "impact",
     "alerts.changes",
+    "alerts.colours",
     "alerts.ctr_drop_rule",
     "alerts.items",
+    "alerts.kinds",
     "alerts.render",
     "alerts.support_text",
+    "alerts.sweep_checks",
     "ads.rows",
     "ads.keywords",
 )

@@ -18,13 +18,14 @@ from PIL import Image, ImageDraw
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.alerts import changes
 from monitor.alerts.changes import Observation, image_event_kind, image_transition, replay
+from monitor.alerts.kinds import IMAGE_KINDS, KIND_ORDER
 from monitor.alerts.outbox import close_sweep_events, record_gallery_change, record_page_events
 from monitor.alerts.pending import list_outbox, promote_stale_digests
 from monitor.config import Alerts, Config, Email, parse_config
 from monitor.config import Marketplace as MarketplaceConfig
 from monitor.config import Product as ProductConfig
+from monitor.run.settings import alert_settings
 from monitor.store.files import BlobStore
 from monitor.store.models import (
     Event,
@@ -232,13 +233,15 @@ class World:
                     session.add(sighting)
                     sightings.append(sighting)
                 session.flush()
-                fired += record_page_events(session, visit, sightings, self.config, t)
+                fired += record_page_events(session, visit, sightings, alert_settings(self.config), t)
                 session.commit()
             if close:
                 run.status = "ok"
                 run.finished_at = t + timedelta(seconds=5)
                 session.add(run)
-                fired += close_sweep_events(session, run, self.config, t + timedelta(seconds=5))
+                fired += close_sweep_events(
+                    session, run, alert_settings(self.config), t + timedelta(seconds=5)
+                )
                 session.commit()
             return [
                 Fired(e.kind, e.asin, e.keyword, e.unit, e.variant, e.previous_variant, e.outbox_id, e.detail)
@@ -392,7 +395,7 @@ def test_sightings_on_a_page_that_is_not_a_search_page_never_make_image_events(w
     world.sweep("MAIN")
     for status in ("captcha", "error", "unknown"):
         fired = world.sweep(Page(status=status, ads=[Ad("PT03")], organic=20))
-        assert not set(kinds(fired)) & changes.IMAGE_KINDS
+        assert not set(kinds(fired)) & IMAGE_KINDS
     assert world.sweep("MAIN") == []
 
 
@@ -501,7 +504,7 @@ def test_digest_collects_one_row_per_sweep_and_is_ready_at_its_end(engine: Engin
         run = session.exec(select(SweepRun).order_by(col(SweepRun.id).desc())).first()
         assert run is not None
         run.status = "ok"
-        extra = close_sweep_events(session, run, config, world.now + timedelta(minutes=5))
+        extra = close_sweep_events(session, run, alert_settings(config), world.now + timedelta(minutes=5))
         session.commit()
         assert kinds(extra) == ["blocked"]
         assert extra[0].outbox_id == row.id
@@ -558,7 +561,7 @@ def test_a_page_visit_and_its_events_commit_together_or_not_at_all(engine: Engin
             visit_id=visit.id, seen_at=run.started_at, marketplace="us", keyword=KW, asin=ASIN,
             unit="grid", verdict="match", variant="PT03",
         )  # fmt: skip
-        fired = record_page_events(session, visit, [sighting], world.config, run.started_at)
+        fired = record_page_events(session, visit, [sighting], alert_settings(world.config), run.started_at)
         assert kinds(fired) == ["main_replaced"]
         session.rollback()  # the sweep failed before committing the page
     with Session(engine) as session:
@@ -572,7 +575,7 @@ def list_outbox_rows(engine: Engine) -> list[Any]:
 
 
 def test_constants_name_every_event_kind() -> None:
-    assert set(changes.KIND_ORDER) == {
+    assert set(KIND_ORDER) == {
         "main_replaced",
         "main_restored",
         "unknown_image",
@@ -609,7 +612,7 @@ def test_an_unknown_that_compared_nothing_makes_no_alert(engine: Engine) -> None
             method="hash",
         )
         session.add(blind)
-        assert record_page_events(session, visit, [blind], config, now) == []
+        assert record_page_events(session, visit, [blind], alert_settings(config), now) == []
         far = Sighting(
             visit_id=visit.id,
             seen_at=now,
@@ -623,4 +626,6 @@ def test_an_unknown_that_compared_nothing_makes_no_alert(engine: Engine) -> None
             runner_up_distance=0.41,
         )
         session.add(far)
-        assert [e.kind for e in record_page_events(session, visit, [far], config, now)] == ["unknown_image"]
+        assert [e.kind for e in record_page_events(session, visit, [far], alert_settings(config), now)] == [
+            "unknown_image"
+        ]

@@ -19,9 +19,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from monitor.alerts.item_loading import load_alert_items
 from monitor.alerts.mailer import flush_outbox
 from monitor.alerts.optouts import record_optouts
-from monitor.alerts.outbox import events_of, load_alert_items
+from monitor.alerts.outbox import events_of
 from monitor.alerts.render import opt_out_request, render_html, subject_for
 from monitor.report.impact import ADS_COLUMNS
 from monitor.report.site import build_report

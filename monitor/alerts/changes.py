@@ -1,8 +1,10 @@
-"""Change detection: what the ads displayed over time -> events. Pure.
+"""Image change detection: what the ads displayed over time -> image events. Pure.
 
-Where it sits: after the store has written a page's sightings and before the outbox. ``monitor/outbox.py``
-loads the history it needs from the database, turns rows into the plain values below and asks these
-functions which events the newest observations make. Nothing here reads a clock, a file or a database.
+Where it sits: after the store has written a page's sightings and before the outbox.
+``monitor/alerts/outbox.py`` loads the history it needs from the database, turns rows into the plain
+values below and asks these functions which events the newest observations make. Nothing here reads a
+clock, a file or a database. The kinds, states and the cooldown are ``monitor/alerts/kinds.py``; the
+checks at the end of a sweep (blocked, not seen, parser drift) are ``monitor/alerts/sweep_checks.py``.
 
 The model. For one *ad key* (marketplace, ASIN, keyword, ad unit) every sweep contributes at most one
 observation: the *state* the ad displayed (a gallery variant such as ``MAIN`` or ``PT03``, or
@@ -21,74 +23,21 @@ being told twice.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from statistics import median
+from datetime import datetime
 
-from monitor.config import Alerts
-
-log = logging.getLogger(__name__)
-
-MAIN = "MAIN"
-UNKNOWN = "unknown"  # the state of an ad whose image is none of the listing's gallery
-
-MAIN_REPLACED = "main_replaced"
-MAIN_RESTORED = "main_restored"
-UNKNOWN_IMAGE = "unknown_image"
-LISTING_MAIN_CHANGED = "listing_main_changed"
-BLOCKED = "blocked"
-NOT_SEEN = "not_seen"
-PARSER_DRIFT = "parser_drift"
-CTR_DROP = "ctr_drop"  # monitor/impact: a variant's CTR change interval lies below zero
-OPTOUT_OVERDUE = "optout_overdue"  # monitor/optouts.py: an opt-out not in effect after its grace
-
-IMAGE_KINDS = frozenset({MAIN_REPLACED, MAIN_RESTORED, UNKNOWN_IMAGE})
-SYSTEM_KINDS = frozenset({BLOCKED, PARSER_DRIFT})  # about a marketplace, not about one product
-
-# Most important first: the subject of a digest tells the first story in this order.
-KIND_ORDER: tuple[str, ...] = (
-    CTR_DROP,
-    MAIN_REPLACED,
-    OPTOUT_OVERDUE,
-    UNKNOWN_IMAGE,
+from monitor.alerts.kinds import (
     LISTING_MAIN_CHANGED,
+    MAIN,
+    MAIN_REPLACED,
     MAIN_RESTORED,
-    NOT_SEEN,
-    BLOCKED,
-    PARSER_DRIFT,
+    UNKNOWN,
+    UNKNOWN_IMAGE,
+    Detected,
+    Settings,
+    when,
 )
-
-# Page statuses (page kinds, or "error"). Only a search page can tell which image an ad shows; a loaded
-# page of any known kind proves the marketplace is not blocking us.
-IMAGE_STATUSES = frozenset({"search"})
-LOADED_STATUSES = frozenset({"search", "no_results", "product"})
-ABSENCE_STATUSES = frozenset({"search", "no_results"})  # pages that can prove our ad is absent
-CAPTCHA = "captcha"
-
-# A search page with no organic results is suspicious only where the same page used to have many.
-DRIFT_MIN_ORGANIC = 8
-DRIFT_BASELINE_PAGES = 5
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The alert settings change detection needs, as plain values."""
-
-    confirm_after: int = 1
-    cooldown: timedelta = timedelta(hours=24)
-    not_seen_after: int = 6
-    blocked_after: int = 3
-
-    @classmethod
-    def from_alerts(cls, alerts: Alerts) -> Settings:
-        return cls(
-            confirm_after=alerts.confirm_after,
-            cooldown=timedelta(hours=alerts.cooldown_hours),
-            not_seen_after=alerts.not_seen_after,
-            blocked_after=alerts.blocked_after,
-        )
 
 
 @dataclass(frozen=True)
@@ -103,33 +52,6 @@ class Observation:
     seen_at: datetime
     state: str  # a variant name, or UNKNOWN
     sighting_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Detected:
-    """An event change detection decided on, before it becomes an ``Event`` row."""
-
-    kind: str
-    marketplace: str
-    asin: str | None = None
-    keyword: str | None = None
-    unit: str | None = None
-    variant: str | None = None
-    previous_variant: str | None = None
-    sighting_id: int | None = None
-    first_seen_at: datetime | None = None
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class PastEvent:
-    """An event already stored, as far as the cooldown cares."""
-
-    kind: str
-    marketplace: str
-    asin: str | None
-    keyword: str | None
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -253,10 +175,6 @@ def image_event_kind(previous: str | None, state: str) -> str | None:
     return MAIN_REPLACED if previous in (None, MAIN) else None
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def detect_image_event(
     marketplace: str,
     asin: str,
@@ -276,7 +194,7 @@ def detect_image_event(
     if kind is None:
         return None
     times = "once" if transition.in_a_row == 1 else f"{transition.in_a_row} sweeps in a row"
-    since = _when(transition.first_seen_at)
+    since = when(transition.first_seen_at)
     if kind == MAIN_REPLACED:
         detail = (
             f"The {unit} ad for “{keyword}” showed {transition.state} instead of the MAIN image "
@@ -321,136 +239,3 @@ def detect_listing_main_change(
             f"now {', '.join(sorted(new))}). Ads are now compared with the new gallery."
         ),
     )
-
-
-def captcha_run(visits_newest_first: Iterable[tuple[str, datetime]]) -> tuple[int, datetime | None]:
-    """Captcha pages in a row up to now, and when the run began.
-
-    A loaded page ends the run; errors and unrecognised pages say nothing either way and are skipped.
-    """
-    count = 0
-    began: datetime | None = None
-    for status, seen_at in visits_newest_first:
-        if status == CAPTCHA:
-            count += 1
-            began = seen_at
-        elif status in LOADED_STATUSES:
-            break
-    return count, began
-
-
-def detect_blocked(
-    marketplace: str,
-    visits_newest_first: Iterable[tuple[str, datetime]],
-    last_blocked_at: datetime | None,
-    settings: Settings,
-) -> Detected | None:
-    """``blocked`` once per run of captchas that reached ``blocked_after``."""
-    count, began = captcha_run(visits_newest_first)
-    if count < settings.blocked_after or began is None:
-        return None
-    if last_blocked_at is not None and last_blocked_at >= began:
-        return None  # this run was already reported
-    return Detected(
-        kind=BLOCKED,
-        marketplace=marketplace,
-        detail=(
-            f"{count} page{'s' if count != 1 else ''} in a row on {marketplace} "
-            f"{'were captcha pages' if count != 1 else 'was a captcha page'} since {_when(began)}. "
-            "No image alerts are made from blocked pages; consider a slower schedule or another proxy."
-        ),
-    )
-
-
-def detect_not_seen(
-    marketplace: str,
-    asin: str,
-    keyword: str,
-    last_seen_at: datetime | None,
-    absent_sweeps: int,
-    reported_since_last_seen: bool,
-    settings: Settings,
-) -> Detected | None:
-    """``not_seen`` once per absence: our ad was seen before, then missing from ``not_seen_after`` sweeps.
-
-    ``absent_sweeps`` counts sweeps since the last sighting whose pages for the keyword loaded; blocked
-    and failed visits are not counted.
-    """
-    if last_seen_at is None or reported_since_last_seen or absent_sweeps < settings.not_seen_after:
-        return None
-    return Detected(
-        kind=NOT_SEEN,
-        marketplace=marketplace,
-        asin=asin,
-        keyword=keyword,
-        detail=(
-            f"No ad of {asin} for “{keyword}” in the last {absent_sweeps} sweeps "
-            f"(last seen {_when(last_seen_at)}). The campaign may be paused, out of budget or outbid."
-        ),
-    )
-
-
-def drift_reason(status: str, organic: int, previous_organic: Sequence[int]) -> str | None:
-    """Why a visit looks like the parser no longer understands the page, or None."""
-    if status == "unknown":
-        return "the page loaded but is of no kind ismon knows"
-    if status == "search" and organic == 0 and previous_organic:
-        usual = median(previous_organic)
-        if usual >= DRIFT_MIN_ORGANIC:
-            return f"a search page with no organic results (usually {usual:g})"
-    return None
-
-
-def detect_parser_drift(marketplace: str, findings: Sequence[tuple[str, int, str]]) -> Detected | None:
-    """One ``parser_drift`` per marketplace and sweep from (keyword, page, reason) findings."""
-    if not findings:
-        return None
-    shown = "; ".join(f"“{keyword}” page {page}: {reason}" for keyword, page, reason in findings[:5])
-    more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
-    return Detected(
-        kind=PARSER_DRIFT,
-        marketplace=marketplace,
-        detail=(
-            f"{len(findings)} page(s) on {marketplace} loaded but yielded nothing recognisable: "
-            f"{shown}{more}. Amazon may have changed its markup; check `ismon inspect` on a saved page."
-        ),
-    )
-
-
-def _cooldown_key(kind: str, marketplace: str, asin: str | None, keyword: str | None) -> tuple[str, ...]:
-    return (kind, marketplace, asin or "", keyword or "")
-
-
-def apply_cooldown(
-    candidates: Iterable[Detected], recent: Iterable[PastEvent], now: datetime, cooldown: timedelta
-) -> list[Detected]:
-    """Drop candidates whose kind was already reported for the same ASIN and keyword within ``cooldown``.
-
-    Candidates of one batch count against each other too (two ad units flipping at once is one story).
-    """
-    last: dict[tuple[str, ...], datetime] = {}
-    for event in recent:
-        key = _cooldown_key(event.kind, event.marketplace, event.asin, event.keyword)
-        if key not in last or event.created_at > last[key]:
-            last[key] = event.created_at
-    kept: list[Detected] = []
-    for candidate in candidates:
-        key = _cooldown_key(candidate.kind, candidate.marketplace, candidate.asin, candidate.keyword)
-        previous = last.get(key)
-        if previous is not None and now - previous < cooldown:
-            log.info(
-                "%s for %s %r suppressed: cooldown since %s",
-                candidate.kind,
-                candidate.asin or candidate.marketplace,
-                candidate.keyword,
-                previous.isoformat(),
-            )
-            continue
-        last[key] = now
-        kept.append(candidate)
-    return kept
-
-
-def sort_key(kind: str) -> int:
-    """Order of importance of an event kind (most important first)."""
-    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)

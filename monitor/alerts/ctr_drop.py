@@ -1,9 +1,9 @@
 """The alerts side of impact: ``ctr_drop`` events from the store, and what an email shows about CTR.
 
-Where it sits: beside the outbox. At the end of a sweep ``monitor/outbox.py`` asks
+Where it sits: beside the outbox. At the end of a sweep ``monitor/alerts/outbox.py`` asks
 ``ctr_drop_candidates`` which variants' CTR dropped (estimated from the store through
-``monitor/impact_data.py``, decided by the pure ``monitor.alerts.ctr_drop_rule``) and stores them with the
-sweep's other events. When an email is rendered, ``impact_facts`` gives a ``ctr_drop``,
+``monitor/ads/impact_rows.py``, decided by the pure ``monitor.alerts.ctr_drop_rule``) and stores them
+with the sweep's other events. When an email is rendered, ``impact_facts`` gives a ``ctr_drop``,
 ``main_replaced`` or ``optout_overdue`` item its numbers: the keyword's tracking table, the CTR before
 and since the change, and the daily CTR chart as a PNG (mail clients do not show inline SVG).
 """
@@ -20,9 +20,10 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
 
 from monitor.ads.impact_rows import Scope, by_key, load_day_rows
-from monitor.alerts.changes import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
+from monitor.alerts.colours import variant_colour
 from monitor.alerts.ctr_drop_rule import Told, detect_ctr_drops, told_key
 from monitor.alerts.items import ImpactFacts, Picture
+from monitor.alerts.kinds import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
 from monitor.config import MARKETPLACE_TIMEZONES
 from monitor.errors import UsageError
 from monitor.impact.chart import CtrChart, ctr_chart
@@ -165,8 +166,6 @@ def impact_facts(
 
 
 def _colour(variant: str) -> tuple[int, int, int]:
-    from monitor.report.site import variant_colour
-
     rgb = ImageColor.getrgb(variant_colour("unknown" if variant == "UNKNOWN" else variant))
     return rgb[0], rgb[1], rgb[2]
 

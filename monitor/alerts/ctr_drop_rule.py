@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from monitor.ads.keywords import normalise_keyword
-from monitor.alerts.changes import CTR_DROP, Detected
+from monitor.alerts.kinds import CTR_DROP, Detected
 from monitor.impact.estimate import KeywordImpact
 from monitor.impact.text import change, label, pct
 

@@ -1,8 +1,9 @@
 """What an alert email shows about one event, as values: ``AlertItem`` and its pictures and numbers.
 
-Where it sits: the hand-off between the outbox and the email rendering. ``monitor/outbox.py`` loads
-each event with its product, images, recent history and (``monitor/impact_alerts.py``) its CTR
-numbers into these values; ``monitor/alerts.py`` and ``monitor/support_text.py`` render them. Pure.
+Where it sits: the hand-off between the outbox and the email rendering.
+``monitor/alerts/item_loading.py`` loads each event with its product, images, recent history and
+(``monitor/alerts/ctr_drop.py``) its CTR numbers into these values; ``monitor/alerts/render.py`` and
+``monitor/alerts/support_text.py`` render them. Pure.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class Share:
 
 @dataclass(frozen=True)
 class ImpactFacts:
-    """What the seller's ads data says about an event's keyword (``monitor/impact_alerts.py``)."""
+    """What the seller's ads data says about an event's keyword (``monitor/alerts/ctr_drop.py``)."""
 
     keyword: str
     first_day: str

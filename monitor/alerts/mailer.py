@@ -1,16 +1,18 @@
 """Delivery: outbox rows -> SMTP, retried with backoff until a server accepts them. The mail edge.
 
-Where it sits: the last step of the alert flow, after ``monitor/outbox.py`` wrote rows in the sweep's
-transaction. ``flush_outbox`` renders each due row once (``monitor/alerts.py``) and stores the bytes on
-the row, so every attempt sends the same message with the same Message-ID; it marks a row ``sent`` only
-after the server accepted it, in its own commit. A crash between the two causes at most one repeat of
-the same Message-ID, which mail clients fold together (DESIGN rule 5).
+Where it sits: the last step of the alert flow, after ``monitor/alerts/outbox.py`` wrote rows in the
+sweep's transaction. ``flush_outbox`` loads what each due row shows (``monitor/alerts/item_loading.py``),
+renders it once (``monitor/alerts/render.py``) and stores the bytes on the row, so every attempt sends
+the same message with the same Message-ID; it marks a row ``sent`` only after the server accepted it,
+in its own commit. A crash between the two causes at most one repeat of the same Message-ID, which
+mail clients fold together (DESIGN rule 5).
 
 Before sending, a row is *claimed* (``claimed_until`` a few minutes ahead) in a commit of its own: a
 second flush running at the same time (daemon and ``ismon alerts flush``) skips it. A failed attempt
 sets ``next_attempt_at`` (backoff), which the scheduled flushes respect and a person's
 ``ismon alerts flush`` does not. The SMTP conversation itself, with its overall deadline, is
-``monitor/smtp.py``.
+``monitor/alerts/smtp.py``. ``flush_configured`` and ``preview_latest`` take their settings from an
+``AlertSettings`` (``monitor/alerts/settings.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.alerts.outbox import events_of, load_alert_items
+from monitor.alerts.item_loading import load_alert_items
+from monitor.alerts.outbox import events_of
 from monitor.alerts.pending import (
     COLLECTING,
     FAILED,
@@ -39,8 +42,9 @@ from monitor.alerts.pending import (
     retry_failed,
 )
 from monitor.alerts.render import build_message, message_bytes, render_html, subject_for
+from monitor.alerts.settings import AlertSettings
 from monitor.alerts.smtp import Conversation, check_smtp
-from monitor.config import Config, Email
+from monitor.config import Email
 from monitor.errors import (
     AuthenticationError,
     ConfigError,
@@ -48,8 +52,6 @@ from monitor.errors import (
     DeliveryError,
     MonitorError,
 )
-from monitor.impact.zones import Zones
-from monitor.secrets import Secrets
 from monitor.store.files import BlobStore
 from monitor.store.models import Event, Outbox
 
@@ -275,7 +277,9 @@ def _deliver(
         log.info("alert sent: %s %s", row.message_id, row.subject)
 
 
-def preview_latest(engine: Engine, config: Config, blobs: BlobStore, out: Path, now: datetime) -> Path:
+def preview_latest(
+    engine: Engine, settings: AlertSettings, blobs: BlobStore, out: Path, now: datetime
+) -> Path:
     """Write the newest alert email as one HTML file (images as data: URIs) and return its path.
 
     ``out`` is a file, or a folder that receives ``ismon-alert-preview.html``. Nothing is sent or marked.
@@ -292,8 +296,8 @@ def preview_latest(engine: Engine, config: Config, blobs: BlobStore, out: Path, 
             session,
             events_of(session, row),
             blobs,
-            recent_days=config.alerts.recent_days,
-            zones=Zones(config.timezone),
+            recent_days=settings.alerts.recent_days,
+            zones=settings.zones(),
         )
     html = render_html(items, subject=subject_for(items), embed="data")
     target = out / "ismon-alert-preview.html" if out.is_dir() else out
@@ -305,30 +309,30 @@ def preview_latest(engine: Engine, config: Config, blobs: BlobStore, out: Path, 
 
 def flush_configured(
     engine: Engine,
-    config: Config,
-    secrets: Secrets,
+    settings: AlertSettings,
+    password: str,
     now: datetime,
     *,
     ignore_backoff: bool = False,
     stop: threading.Event | None = None,
     time_limit: float | None = None,
 ) -> FlushResult:
-    """``flush_outbox`` with everything taken from the config (the CLI, the daemon and the demo use it).
+    """``flush_outbox`` with everything taken from the settings (the CLI, the daemon and the demo use it).
 
-    The SMTP password is read here, when delivery needs it: ``MissingSecretError`` (exit code 2) names
-    the variable when it is not set.
+    The caller reads ``password`` (``Secrets.smtp_password``) when delivery needs it:
+    ``MissingSecretError`` (exit code 2) names the variable when it is not set.
     """
-    if config.email is None:
-        raise ConfigError(f"{config.path}: email: no [email] section, so alerts cannot be delivered")
+    if settings.email is None:
+        raise ConfigError(f"{settings.config_path}: email: no [email] section, so alerts cannot be delivered")
     return flush_outbox(
         engine,
-        config.email,
-        secrets.smtp_password(config.email),
-        BlobStore(config.data_dir),
+        settings.email,
+        password,
+        BlobStore(settings.data_dir),
         now,
-        recent_days=config.alerts.recent_days,
+        recent_days=settings.alerts.recent_days,
         ignore_backoff=ignore_backoff,
         stop=stop,
         time_limit=time_limit,
-        zones=Zones(config.timezone),
+        zones=settings.zones(),
     )

@@ -3,7 +3,7 @@
 Where it sits: beside the outbox. ``ismon optout`` records a request (``record_optouts``); ``ismon
 optout list`` and the report read each request with its state (``optout_states``), which the pure
 ``monitor.impact.optout.verify`` decides from the Sponsored Products sightings of the ASIN made since
-the request. At the end of every sweep ``monitor/outbox.py`` asks ``overdue_optouts`` for requests
+the request. At the end of every sweep ``monitor/alerts/outbox.py`` asks ``overdue_optouts`` for requests
 still not in effect ``[alerts] optout_grace_hours`` after they were made: each becomes one
 ``optout_overdue`` event (with the newest sighting that still shows another image as evidence), told
 once, in the sweep's own transaction.
@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from monitor.ads.keywords import normalise_keyword
-from monitor.alerts.changes import IMAGE_STATUSES, OPTOUT_OVERDUE, Detected, state_of
+from monitor.alerts.changes import state_of
+from monitor.alerts.kinds import IMAGE_STATUSES, OPTOUT_OVERDUE, Detected
 from monitor.config import Product as ProductConfig
 from monitor.errors import UsageError
 from monitor.impact.optout import EFFECTIVE, OVERDUE, Request, Seen, Verdict, hours_to_effect, verify

@@ -1,8 +1,9 @@
 """What waits in the outbox and why: states, counts, next tries, and sweeps that died holding a digest.
 
-Where it sits: beside the outbox (``monitor/outbox.py`` writes rows, ``monitor/mailer.py`` sends them).
-``ismon alerts list`` and ``ismon check`` both describe the outbox through ``outbox_counts`` and
-``describe_counts`` here, so they always agree about what is pending.
+Where it sits: beside the outbox (``monitor/alerts/outbox.py`` writes rows,
+``monitor/alerts/mailer.py`` sends them). ``ismon alerts list`` and ``ismon check`` both describe the
+outbox through ``outbox_counts`` and ``describe_counts`` here, so they always agree about what is
+pending.
 
 A sweep row stays ``running`` when its process was killed (``kill -9``, an OOM kill, a power cut), and
 its digest stays ``collecting``. ``close_dead_sweeps`` is called by the next sweep, which holds the sweep

@@ -1,12 +1,13 @@
 """Alert emails: events -> subject, HTML and plain-text parts, one MIME message. Pure.
 
-Where it sits: after the outbox and before the mailer. ``monitor/outbox.py`` loads an email's events
-with their product, gallery MAIN, ad image, screenshot and recent history into ``AlertItem`` values;
-this module renders them with the Jinja2 templates in ``templates/email/`` (autoescaped), inlines the
-CSS with css_inline (mail clients drop ``<style>``) and builds a multipart/alternative message whose
-HTML part is multipart/related with the images attached by Content-ID. ``monitor/mailer.py`` stores
-the bytes on the outbox row and sends them. The values it renders are in ``monitor/alert_items.py``,
-the Seller Support texts in ``monitor/support_text.py``.
+Where it sits: after the outbox and before the mailer. ``monitor/alerts/item_loading.py`` loads an
+email's events with their product, gallery MAIN, ad image, screenshot and recent history into
+``AlertItem`` values; this module renders them with the Jinja2 templates in ``templates/email/``
+(autoescaped), inlines the CSS with css_inline (mail clients drop ``<style>``) and builds a
+multipart/alternative message whose HTML part is multipart/related with the images attached by
+Content-ID. ``monitor/alerts/mailer.py`` stores the bytes on the outbox row and sends them. The values
+it renders are in ``monitor/alerts/items.py``, the Seller Support texts in
+``monitor/alerts/support_text.py``.
 
 The same HTML can embed its images as ``data:`` URIs instead, for a preview file opened in a browser
 where ``cid:`` links cannot resolve.
@@ -30,7 +31,9 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitor import paths
-from monitor.alerts.changes import (
+from monitor.alerts.items import AlertItem, ImpactFacts, Picture, Share, clean_line
+from monitor.alerts.items import when as _when
+from monitor.alerts.kinds import (
     BLOCKED,
     CTR_DROP,
     LISTING_MAIN_CHANGED,
@@ -44,8 +47,6 @@ from monitor.alerts.changes import (
     UNKNOWN_IMAGE,
     sort_key,
 )
-from monitor.alerts.items import AlertItem, ImpactFacts, Picture, Share, clean_line
-from monitor.alerts.items import when as _when
 from monitor.alerts.support_text import opt_out_followup, opt_out_request
 
 __all__ = [

@@ -1,6 +1,6 @@
-"""One SMTP conversation with an overall deadline: the mail edge under ``monitor/mailer.py``.
+"""One SMTP conversation with an overall deadline: the mail edge under ``monitor/alerts/mailer.py``.
 
-Where it sits: the outbox flush (``monitor/mailer.py``) and ``ismon check`` open a ``Conversation``,
+Where it sits: the outbox flush (``monitor/alerts/mailer.py``) and ``ismon check`` open a ``Conversation``,
 which connects, secures (STARTTLS or implicit TLS, certificates always verified), logs in and sends.
 
 ``[email] timeout_seconds`` bounds the whole conversation, not each read: smtplib's socket timeout

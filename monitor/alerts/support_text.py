@@ -1,6 +1,6 @@
 """The ready-to-paste texts for Seller Support: the opt-out request and the follow-up of an overdue one.
 
-Where it sits: part of rendering an alert email (``monitor/alerts.py`` puts them under the events).
+Where it sits: part of rendering an alert email (``monitor/alerts/render.py`` puts them under the events).
 The sellers' advice is to back a case with numbers: where the seller's ads data says what an image did,
 the request names the CTR change with its 95 % interval and the dates. Pure.
 """
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitor.alerts.changes import (
+from monitor.alerts.items import AlertItem, clean_line
+from monitor.alerts.items import when as _when
+from monitor.alerts.kinds import (
     CTR_DROP,
     IMAGE_KINDS,
     LISTING_MAIN_CHANGED,
@@ -18,8 +20,6 @@ from monitor.alerts.changes import (
     OPTOUT_OVERDUE,
     UNKNOWN_IMAGE,
 )
-from monitor.alerts.items import AlertItem, clean_line
-from monitor.alerts.items import when as _when
 
 
 def opt_out_request(items: Sequence[AlertItem]) -> str:

@@ -73,6 +73,7 @@ def alerts_flush(
 
     from monitor.alerts.mailer import flush_configured
     from monitor.alerts.pending import retry_failed as give_another_round
+    from monitor.run.settings import alert_settings
 
     config = full_config()
     engine = engine_for(config)
@@ -82,7 +83,9 @@ def alerts_flush(
             again = give_another_round(session, now)
             session.commit()
         out.print(f"{again} failed alerts get another round")
-    result = flush_configured(engine, config, secrets(config), now, ignore_backoff=True)
+    result = flush_configured(
+        engine, alert_settings(config), secrets(config).smtp_password(config.email), now, ignore_backoff=True
+    )
     collecting = f", {result.collecting} collecting (sent when their sweep ends)" if result.collecting else ""
     out.print(f"{result.sent} sent, {result.pending} pending, {result.failed} failed{collecting}")
     for line in result.errors:
@@ -100,6 +103,7 @@ def alerts_preview(
     """Write the rendered email of the latest events to an HTML file to open in a browser."""
     from monitor.alerts.mailer import preview_latest
     from monitor.errors import UsageError
+    from monitor.run.settings import alert_settings
     from monitor.store.files import BlobStore
     from monitor.store.folders import ensure_folder
 
@@ -110,5 +114,5 @@ def alerts_preview(
         target = out_file
         ensure_folder(out_file if out_file.is_dir() else out_file.parent, "--out", UsageError)
     engine = engine_for(config)
-    path = preview_latest(engine, config, BlobStore(config.data_dir), target, utcnow())
+    path = preview_latest(engine, alert_settings(config), BlobStore(config.data_dir), target, utcnow())
     out.print(Text(f"preview written: {path}"))

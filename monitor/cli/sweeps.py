@@ -159,6 +159,7 @@ def _flush_after(config: Config, engine: Any, stopping: GracefulStop) -> int:
     if config.email is None:
         return 0
     from monitor.alerts.mailer import flush_configured
+    from monitor.run.settings import alert_settings
     from monitor.secrets import MissingSecretError
 
     left = stopping.left()
@@ -168,8 +169,8 @@ def _flush_after(config: Config, engine: Any, stopping: GracefulStop) -> int:
     try:
         result = flush_configured(
             engine,
-            config,
-            secrets(config),
+            alert_settings(config),
+            secrets(config).smtp_password(config.email),
             utcnow(),
             time_limit=None if left is None else left - STOP_MARGIN_S,
         )

@@ -8,14 +8,17 @@ escaped.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from markupsafe import Markup, escape
 
-# Stacking order of the chart (MAIN at the bottom) and one colour per variant on every page.
+from monitor.alerts.colours import VARIANT_COLOURS, variant_colour
+
+__all__ = ["VARIANT_COLOURS", "VARIANT_ORDER", "build_chart", "category", "render_chart", "variant_colour"]
+
+# Stacking order of the chart (MAIN at the bottom); the colours are alerts.colours', as in the emails.
 VARIANT_ORDER: tuple[str, ...] = (
     "MAIN",
     *(f"PT{i:02d}" for i in range(1, 9)),
@@ -26,32 +29,6 @@ VARIANT_ORDER: tuple[str, ...] = (
     "ambiguous",
     "unknown",
 )
-VARIANT_COLOURS: dict[str, str] = {
-    "MAIN": "#2e7d32",
-    "PT01": "#1f77b4",
-    "PT02": "#ff7f0e",
-    "PT03": "#9467bd",
-    "PT04": "#8c564b",
-    "PT05": "#e377c2",
-    "PT06": "#17becf",
-    "PT07": "#bcbd22",
-    "PT08": "#d62728",
-    "FRNT": "#393b79",
-    "LEFT": "#637939",
-    "SIDE": "#8c6d31",
-    "BACK": "#843c39",
-    "ambiguous": "#b0b0b0",
-    "unknown": "#424242",
-}
-
-
-def variant_colour(label: str) -> str:
-    """The colour of a variant (or ``ambiguous``/``unknown``), the same on every page."""
-    known = VARIANT_COLOURS.get(label)
-    if known:
-        return known
-    hue = int(hashlib.sha256(label.encode()).hexdigest()[:4], 16) % 360
-    return f"hsl({hue}, 55%, 45%)"
 
 
 def _variant_rank(label: str) -> tuple[float, str]:

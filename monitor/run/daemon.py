@@ -144,11 +144,18 @@ class Daemon:
         if self.config.email is None or self.stop.is_set():
             return
         from monitor.alerts.mailer import flush_configured
+        from monitor.run.settings import alert_settings
 
         self.not_sending.clear()
         try:
             # ``stop`` ends the SMTP conversation at once: a dripping server cannot hold the daemon
-            result = flush_configured(self.engine, self.config, self.secrets, self.clock(), stop=self.stop)
+            result = flush_configured(
+                self.engine,
+                alert_settings(self.config),
+                self.secrets.smtp_password(self.config.email),
+                self.clock(),
+                stop=self.stop,
+            )
             if result.sent or result.errors:
                 log.info("outbox: %d sent, %d pending, %s", result.sent, result.pending, result.errors[:3])
         except MonitorError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from monitor.ads.pull import PullSettings, Target
 from monitor.ads.store import own_asins_by_marketplace
+from monitor.alerts.settings import AlertSettings
 from monitor.config import Config
 from monitor.report.site import ReportSettings
 from monitor.sweep.settings import SweepSettings
@@ -29,11 +30,24 @@ def sweep_settings(config: Config) -> SweepSettings:
         products=tuple(config.products),
         locales={key: config.locale(key) for key in config.marketplaces},
         data_dir=config.data_dir,
-        events=config,  # for monitor.alerts.outbox, which takes the whole Config today
+        events=alert_settings(config),
     )
 
 
 # --- alerts ----------------------------------------------------------------------------------------
+
+
+def alert_settings(config: Config) -> AlertSettings:
+    """What the outbox and the mailer read: ``[alerts]``, ``[email]``, the products and the zones."""
+    return AlertSettings(
+        alerts=config.alerts,
+        email=config.email,
+        products=tuple(config.products),
+        timezones={key: marketplace.timezone for key, marketplace in config.marketplaces.items()},
+        data_dir=config.data_dir,
+        config_path=config.path,
+    )
+
 
 # --- report ----------------------------------------------------------------------------------------
 

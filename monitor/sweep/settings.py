@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from monitor.alerts.settings import AlertSettings
 from monitor.config import Alerts, Browser, Marketplace, Product, Sweep
 
 Clock = Callable[[], datetime]
@@ -31,6 +31,4 @@ class SweepSettings:
     products: tuple[Product, ...]
     locales: Mapping[str, str]  # marketplace -> the language its shoppers browse in
     data_dir: Path
-    # What monitor.alerts.outbox's record_page_events and close_sweep_events take, passed through
-    # untouched (the whole Config until the alerts package's own settings replace it).
-    events: Any
+    events: AlertSettings  # what the outbox reads when the sweep writes its events
