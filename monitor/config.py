@@ -320,7 +320,13 @@ class Config(_Model):
     def timezone(self, marketplace: str) -> ZoneInfo:
         """The zone whose calendar days Amazon Ads reports for ``marketplace``."""
         configured = self.marketplaces[marketplace].timezone if marketplace in self.marketplaces else ""
-        return ZoneInfo(configured or MARKETPLACE_TIMEZONES.get(marketplace, "UTC"))
+        return reporting_zone(marketplace, configured)
+
+
+def reporting_zone(marketplace: str, configured: str = "") -> ZoneInfo:
+    """The zone whose calendar days Amazon Ads reports for ``marketplace``: the configured ``timezone``,
+    else the marketplace's usual one (UTC for a marketplace ismon does not know)."""
+    return ZoneInfo(configured or MARKETPLACE_TIMEZONES.get(marketplace, "UTC"))
 
 
 class _LocatedError(ValueError):

@@ -14,7 +14,6 @@ import io
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
@@ -24,7 +23,7 @@ from monitor.alerts.colours import variant_colour
 from monitor.alerts.ctr_drop_rule import Told, detect_ctr_drops, told_key
 from monitor.alerts.items import ImpactFacts, Picture
 from monitor.alerts.kinds import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
-from monitor.config import MARKETPLACE_TIMEZONES
+from monitor.config import reporting_zone
 from monitor.errors import UsageError
 from monitor.impact.chart import CtrChart, ctr_chart
 from monitor.impact.estimate import estimate
@@ -43,7 +42,7 @@ WINDOW = timedelta(days=90)
 
 def default_zones() -> Zones:
     """The marketplaces' usual reporting zones, where no config is at hand."""
-    return Zones(lambda m: ZoneInfo(MARKETPLACE_TIMEZONES.get(m, "UTC")))
+    return Zones(reporting_zone)
 
 
 def _has_ads(session: Session) -> bool:

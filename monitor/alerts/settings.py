@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from monitor.config import MARKETPLACE_TIMEZONES, Alerts, Email, Product
+from monitor.config import Alerts, Email, Product, reporting_zone
 from monitor.impact.zones import Zones
 
 DEFAULT_DOMAIN = "ismon.local"  # the Message-ID domain when no sender is configured
@@ -43,8 +42,4 @@ class AlertSettings:
 
     def zones(self) -> Zones:
         """Marketplace -> the zone whose calendar days Amazon Ads reports (``Config.timezone``)."""
-        return Zones(lambda marketplace: ZoneInfo(self.timezones.get(marketplace) or _usual(marketplace)))
-
-
-def _usual(marketplace: str) -> str:
-    return MARKETPLACE_TIMEZONES.get(marketplace, "UTC")
+        return Zones(lambda marketplace: reporting_zone(marketplace, self.timezones.get(marketplace, "")))
