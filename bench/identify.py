@@ -44,11 +44,9 @@ from scoring import (
     Samples,
     combined,
     decide,
-    distribution,
-    metrics,
     own_margin,
     pareto_front,
-    print_metrics,
+    report_split,
     tune_decision,
     tune_hash,
 )
@@ -345,34 +343,6 @@ def multi_index_bench(products: list[Product], queries: list[tuple[Fingerprint, 
 
 
 # --------------------------------------------------------------------------------------------
-
-
-def report_split(
-    title: str,
-    s: Samples,
-    hash_settings: dict[str, tuple[float, float]],
-    threshold: float,
-    colour_threshold: float,
-) -> bool:
-    """Hash modes at their tuned settings, then the official decision (hash + colour) of match.py."""
-    print(f"\n== {title} ==")
-    for mode in HASH_MODES:
-        th, mg = hash_settings[mode]
-        print_metrics(f"{mode} alone (threshold {th:.4f}, margin {mg:.3f})", metrics(s.table(mode), th, mg))
-    off = metrics(s.table("colour", threshold, colour_threshold), threshold, M.AMBIGUITY_MARGIN)
-    print_metrics(
-        f"DECISION: pHash+dHash and colour (MATCH_THRESHOLD={threshold}, COLOUR_THRESHOLD="
-        f"{colour_threshold}, AMBIGUITY_MARGIN={M.AMBIGUITY_MARGIN})",
-        off,
-    )
-    print("  distance distributions (decision):")
-    distribution(s, threshold, colour_threshold)
-    ok = off.meets()
-    print(
-        "  targets (>= 99.5% uncropped, >= 97% with 5% crop; false accepts <= 0.5% scenes, angles, other"
-        f" products, <= 5% colour variants, <= 2% siblings): {'MET' if ok else 'NOT MET'}"
-    )
-    return ok
 
 
 def main(argv: list[str] | None = None) -> int:

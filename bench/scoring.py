@@ -271,3 +271,31 @@ def distribution(s: Samples, threshold: float, colour_threshold: float) -> None:
         _row(f"colour, any variant the hash accepts ({hashed:5.1%}), {k}", nearest[sel], nq)
     gap = np.where(t.best == t.truth, t.d2 - t.d1, t.d1 - t.dtrue)[pos]
     _row("gap right -> nearest other (positives) p0.5/p1/p5/p50", gap, (0.5, 1, 5, 50, 50))
+
+
+def report_split(
+    title: str,
+    s: Samples,
+    hash_settings: dict[str, tuple[float, float]],
+    threshold: float,
+    colour_threshold: float,
+) -> bool:
+    """Hash modes at their tuned settings, then the official decision (hash + colour) of match.py."""
+    print(f"\n== {title} ==")
+    for mode in HASH_MODES:
+        th, mg = hash_settings[mode]
+        print_metrics(f"{mode} alone (threshold {th:.4f}, margin {mg:.3f})", metrics(s.table(mode), th, mg))
+    off = metrics(s.table("colour", threshold, colour_threshold), threshold, M.AMBIGUITY_MARGIN)
+    print_metrics(
+        f"DECISION: pHash+dHash and colour (MATCH_THRESHOLD={threshold}, COLOUR_THRESHOLD="
+        f"{colour_threshold}, AMBIGUITY_MARGIN={M.AMBIGUITY_MARGIN})",
+        off,
+    )
+    print("  distance distributions (decision):")
+    distribution(s, threshold, colour_threshold)
+    ok = off.meets()
+    print(
+        "  targets (>= 99.5% uncropped, >= 97% with 5% crop; false accepts <= 0.5% scenes, angles, other"
+        f" products, <= 5% colour variants, <= 2% siblings): {'MET' if ok else 'NOT MET'}"
+    )
+    return ok
