@@ -171,8 +171,9 @@ def score(index: M.GalleryIndex, ad: Fingerprint, kind: str, truth: int) -> Samp
         "both": np.minimum.reduceat(both.min(axis=0), starts),
     }
     lab = gallery_lab(b"".join(e.fingerprint.colours for e in index.entries))
-    colour = np.full(both.shape, np.inf)
-    ia, ir = np.nonzero(both <= M.COLOUR_CUTOFF)  # pairs farther are decided by their hashes
+    # Pairs farther than COLOUR_CUTOFF are decided by their hashes (colour 0), as match.py decides them.
+    colour = np.zeros(both.shape)
+    ia, ir = np.nonzero(both <= M.COLOUR_CUTOFF)
     if ia.size:
         colour[ia, ir] = colour_distance(AdColours.of(ad.colours), lab, Steps.of(lab), (ia, ir))
     fronts = [
