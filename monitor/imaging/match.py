@@ -46,17 +46,17 @@ Method = Literal["image_id", "hash"]
 # galleries unlike the bench's). Colour look-alikes' false accepts are then what they are (reported).
 #
 # Nearest variant at or under this is a match, above it unknown. 0.195 = 100 of 512 bits. The hash
-# alone would allow ~0.17 (an other product's nearest picture is closer than 0.195 about 1 time in
-# 70); the colour tells those apart, which lets a badge cost the right picture more bits. Distances
-# on TUNE: an ad to its own picture p99.5 0.13 uncropped (a badge: up to 0.25); an unseen angle's
-# nearest picture min 0.197, a new scene's min 0.156 (and other colours: the scene around it).
+# alone would allow ~0.15: on TUNE 1.2 % of other products' nearest pictures are within 0.195 by
+# their hashes, but none within 4.5 Lab units by colour, which lets a badge cost the right picture
+# more bits. An unseen angle's nearest picture there: min 0.197.
 MATCH_THRESHOLD = 0.195
 # Runner-up within this of the best: ambiguous. Variants closer than the noise a rendering adds
-# (median own-image distance uncropped, 0.03) cannot be ordered reliably.
+# (median own-image hash distance uncropped, 0.03) cannot be ordered reliably.
 AMBIGUITY_MARGIN = 0.03
 # Colour distance (the ROBUST_RANK-th largest cell difference of two 8x8 grids in Lab, lightness at
 # half weight, after the page's grey and small shifts are allowed for) that counts as much as
-# MATCH_THRESHOLD of hash distance.
+# MATCH_THRESHOLD of hash distance. On TUNE: an ad's own picture p99.5 2.8 uncropped, 3.4 with a 5 %
+# crop; a colour variant the hash accepts p5 4.4 (the same scene, a small product recoloured).
 COLOUR_THRESHOLD = 3.0
 # Pairs whose hash distance is above this are decided by their hashes alone (see ``components``).
 COLOUR_CUTOFF = MATCH_THRESHOLD + AMBIGUITY_MARGIN
