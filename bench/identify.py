@@ -44,17 +44,15 @@ from scoring import (
     Samples,
     combined,
     decide,
-    distribution,
-    metrics,
     own_margin,
     pareto_front,
-    print_metrics,
-    tune_colour,
+    report_split,
+    tune_decision,
     tune_hash,
 )
 
 from monitor.imaging import match as M
-from monitor.imaging.colour import colour_distance, grids_as_lab
+from monitor.imaging.colour import AdColours, Steps, colour_distance, gallery_lab
 from monitor.imaging.fingerprint import (
     Fingerprint,
     fingerprint_ad_image,
@@ -172,8 +170,12 @@ def score(index: M.GalleryIndex, ad: Fingerprint, kind: str, truth: int) -> Samp
         "dhash": np.minimum.reduceat(d.min(axis=0), starts) / 256,
         "both": np.minimum.reduceat(both.min(axis=0), starts),
     }
-    lab = grids_as_lab(b"".join(e.fingerprint.colours for e in index.entries))
-    colour = colour_distance(grids_as_lab(ad.colours)[:, None], lab[None, :]).astype(np.float64)
+    lab = gallery_lab(b"".join(e.fingerprint.colours for e in index.entries))
+    # Pairs farther than COLOUR_CUTOFF are decided by their hashes (colour 0), as match.py decides them.
+    colour = np.zeros(both.shape)
+    ia, ir = np.nonzero(both <= M.COLOUR_CUTOFF)
+    if ia.size:
+        colour[ia, ir] = colour_distance(AdColours.of(ad.colours), lab, Steps.of(lab), (ia, ir))
     fronts = [
         pareto_front(both[:, a:b].ravel(), colour[:, a:b].ravel())
         for a, b in zip(starts, starts + sizes, strict=True)
@@ -240,7 +242,7 @@ def check_official(products: list[Product]) -> int:
     bad = 0
     for p in products:
         for s in p.samples:
-            dist = combined(s.front[None], s.above[None], M.COLOUR_THRESHOLD)[0]
+            dist = combined(s.front[None], s.above[None], M.MATCH_THRESHOLD, M.COLOUR_THRESHOLD)[0]
             verdict, best = decide(dist, M.MATCH_THRESHOLD, M.AMBIGUITY_MARGIN)
             o = s.official
             got = o.variant if o.verdict != "unknown" else o.runner_up
@@ -344,30 +346,6 @@ def multi_index_bench(products: list[Product], queries: list[tuple[Fingerprint, 
 # --------------------------------------------------------------------------------------------
 
 
-def report_split(
-    title: str, s: Samples, hash_settings: dict[str, tuple[float, float]], colour_threshold: float
-) -> bool:
-    """Hash modes at their tuned settings, then the official decision (hash + colour) of match.py."""
-    print(f"\n== {title} ==")
-    for mode in HASH_MODES:
-        th, mg = hash_settings[mode]
-        print_metrics(f"{mode} alone (threshold {th:.4f}, margin {mg:.3f})", metrics(s.table(mode), th, mg))
-    off = metrics(s.table("colour", colour_threshold), M.MATCH_THRESHOLD, M.AMBIGUITY_MARGIN)
-    print_metrics(
-        f"DECISION: pHash+dHash and colour (MATCH_THRESHOLD={M.MATCH_THRESHOLD}, COLOUR_THRESHOLD="
-        f"{colour_threshold}, AMBIGUITY_MARGIN={M.AMBIGUITY_MARGIN})",
-        off,
-    )
-    print("  distance distributions (decision):")
-    distribution(s, colour_threshold)
-    ok = off.meets()
-    print(
-        "  targets (>= 99.5% uncropped, >= 97% with 5% crop; false accepts <= 0.5% scenes, angles, other"
-        f" products, <= 5% colour variants, <= 2% siblings): {'MET' if ok else 'NOT MET'}"
-    )
-    return ok
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--products", type=int, default=40, help="products per split (tune, eval)")
@@ -413,16 +391,19 @@ def main(argv: list[str] | None = None) -> int:
         th, mg, _ = tune_hash(tune, mode, FA_TUNE)
         hash_settings[mode] = (th, mg)
         print(f"  {mode} alone: threshold {th:.4f}, margin {mg:.3f}")
-    ct, at = tune_colour(tune)
+    th, ct, at = tune_decision(tune, FA_TUNE)
     fas = ", ".join(f"{k} {v:.2%}" for k, v in at.fa.items())
-    print(f"  colour: the strictest COLOUR_THRESHOLD keeping uncropped >= 99.75% and 5% crop >= 98.5%"
-          f" correct: {ct:.1f} (false accepts there: {fas})")  # fmt: skip
-    print(f"  margin from the official distance's own noise: {own_margin(tune.table('colour')):.3f}")
+    print(f"  decision: the strictest COLOUR_THRESHOLD, with the largest MATCH_THRESHOLD its false accepts"
+          f" allow, keeping uncropped >= 99.75% and 5% crop >= 98.5% correct: MATCH_THRESHOLD {th:.4f},"
+          f" COLOUR_THRESHOLD {ct:.2f} (false accepts there: {fas})")  # fmt: skip
+    print(f"  margin from the official distance's own noise: {own_margin(tune.table('colour', th, ct)):.3f}")
 
-    if ct != M.COLOUR_THRESHOLD:
-        print(f"  NOTE: match.py has COLOUR_THRESHOLD={M.COLOUR_THRESHOLD}; every split below is scored"
-              f" with the tuned {ct} (set it in match.py, rerun: identify() then agrees)")  # fmt: skip
-    met = {name: report_split(name, s, hash_settings, ct) for name, s in tables.items()}
+    if (th, ct) != (M.MATCH_THRESHOLD, M.COLOUR_THRESHOLD):
+        print(f"  NOTE: match.py has MATCH_THRESHOLD={M.MATCH_THRESHOLD},"
+              f" COLOUR_THRESHOLD={M.COLOUR_THRESHOLD};"
+              f" every split below is scored with the tuned {th}, {ct} (set them in match.py, rerun:"
+              " identify() then agrees)")  # fmt: skip
+    met = {name: report_split(name, s, hash_settings, th, ct) for name, s in tables.items()}
     bad = check_official([p for prods in splits.values() for p in prods])
     print(f"\n  identify() agrees with the bench's rule on {'all' if not bad else f'all but {bad}'} samples")
     print(f"  targets met on the evaluation splits: {all(v for k, v in met.items() if k.startswith('EVAL'))}")

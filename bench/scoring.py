@@ -3,8 +3,9 @@
 Where it sits: outside the product, under ``bench/identify.py`` (which collects the samples). Each
 sample keeps, per gallery variant, the hash-only distances (pHash, dHash, both) and the Pareto front
 of (hash distance, colour distance) over the pairs of renderings, so the colour threshold can be
-swept without fingerprinting again: at a colour threshold ``ct`` a variant's distance is
-``min over the front of max(hash, colour * MATCH_THRESHOLD / ct)``, as ``match.GalleryIndex`` computes.
+swept without fingerprinting again: at a match threshold ``t`` and a colour threshold ``ct`` a
+variant's distance is ``min over the front of max(hash, colour * t / ct)`` (hash alone for pairs
+beyond ``t + AMBIGUITY_MARGIN``), as ``match.GalleryIndex`` computes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ NEG_CLASSES = ("new_scene", "unseen_angle", "other_product", "colour_variant", "
 # The issue's bounds on false accepts per negative class.
 FA_TARGET = {"new_scene": 0.005, "unseen_angle": 0.005, "other_product": 0.005, "colour_variant": 0.05,
              "sibling": 0.02}  # fmt: skip
-FRONT = 12  # points kept of each variant's (hash, colour) Pareto front
+FRONT = 24  # points kept of each variant's (hash, colour) Pareto front
+# Pairs up to this hash distance keep their colour distance, so the match threshold can be swept.
+FRONT_CUTOFF = 0.30
+# Classes a grey-level hash can tell apart (the geometry of the picture), and colour look-alikes.
+SHAPE_CLASSES = ("new_scene", "unseen_angle", "other_product")
 
 
 @dataclass
@@ -35,14 +40,14 @@ class Sample:
     truth: int  # index of the right variant, -1 for negatives
     hashes: dict[str, NDArray[np.float64]]  # per hash mode, per variant
     front: NDArray[np.float64]  # (variants, FRONT, 2): (hash, colour) pairs, padded with inf
-    above: NDArray[np.float64]  # per variant: the smallest hash distance above COLOUR_CUTOFF
+    above: NDArray[np.float64]  # per variant: the smallest hash distance above FRONT_CUTOFF
     official: M.Identification
 
 
 def pareto_front(h: NDArray[np.float64], c: NDArray[np.float64]) -> tuple[NDArray[np.float64], float]:
-    """The pairs within COLOUR_CUTOFF no other pair beats on both hash and colour distance, by hash,
-    padded to FRONT; and the smallest hash distance above COLOUR_CUTOFF (colour not looked at)."""
-    far = h > M.COLOUR_CUTOFF
+    """The pairs within FRONT_CUTOFF no other pair beats on both hash and colour distance, by hash,
+    padded to FRONT; and the smallest hash distance above FRONT_CUTOFF (colour not looked at)."""
+    far = h > FRONT_CUTOFF
     above = float(h[far].min()) if far.any() else np.inf
     h, c = h[~far], c[~far]
     order = np.lexsort((c, h))
@@ -55,11 +60,12 @@ def pareto_front(h: NDArray[np.float64], c: NDArray[np.float64]) -> tuple[NDArra
 
 
 def combined(
-    front: NDArray[np.float64], above: NDArray[np.float64], colour_threshold: float
+    front: NDArray[np.float64], above: NDArray[np.float64], threshold: float, colour_threshold: float
 ) -> NDArray[np.float64]:
-    """Per sample and variant, the distance ``identify`` decides on at this colour threshold."""
-    scaled = front[..., 1] * (M.MATCH_THRESHOLD / colour_threshold)
-    return np.asarray(np.minimum(np.fmax(front[..., 0], scaled).min(axis=-1), above), dtype=np.float64)
+    """Per sample and variant, the distance ``identify`` decides on at these thresholds."""
+    h = front[..., 0]
+    scaled = np.where(h > threshold + M.AMBIGUITY_MARGIN, h, front[..., 1] * (threshold / colour_threshold))
+    return np.asarray(np.minimum(np.fmax(h, scaled).min(axis=-1), above), dtype=np.float64)
 
 
 @dataclass
@@ -107,11 +113,12 @@ class Samples:
             np.stack([s.above for s in samples]),
         )
 
-    def table(self, mode: str, colour_threshold: float | None = None) -> Table:
-        """A hash mode's table, or (``mode`` "colour") the official distance at ``colour_threshold``."""
+    def table(self, mode: str, threshold: float = 0.0, colour_threshold: float = 0.0) -> Table:
+        """A hash mode's table, or (``mode`` "colour") the official distance at these thresholds
+        (match.py's when 0)."""
         if mode == "colour":
-            ct = colour_threshold or M.COLOUR_THRESHOLD
-            return Table.of(self.kind, self.truth, combined(self.front, self.above, ct))
+            t, ct = threshold or M.MATCH_THRESHOLD, colour_threshold or M.COLOUR_THRESHOLD
+            return Table.of(self.kind, self.truth, combined(self.front, self.above, t, ct))
         return Table.of(self.kind, self.truth, self.hashes[mode])
 
 
@@ -185,7 +192,7 @@ def tune_hash(s: Samples, mode: str, fa_tune: dict[str, float]) -> tuple[float, 
     best_t = 0.0
     for th in np.arange(0.05, 0.40, 0.0025):
         m = metrics(t, float(th), 0.0)
-        if all(m.fa[k] <= fa_tune[k] for k in ("new_scene", "unseen_angle", "other_product")):
+        if all(m.fa[k] <= fa_tune[k] for k in SHAPE_CLASSES):
             best_t = float(th)
     mg = own_margin(t)
     return best_t, mg, metrics(t, best_t, mg)
@@ -197,16 +204,26 @@ def colour_at_match(front: NDArray[np.float64], threshold: float) -> NDArray[np.
     return np.asarray(c.min(axis=-1))
 
 
-def tune_colour(s: Samples) -> tuple[float, Metrics]:
-    """The colour threshold: the strictest (2..40 Lab units, steps of 0.5) at which the positives
-    still meet their targets with half the slack kept in reserve (uncropped >= 99.75 % correct
-    matches, 5 % crop >= 98.5 %). Stricter would reject more colour look-alikes but lose real ads;
-    the colour classes' false accepts at that threshold are what the bench then reports."""
-    for ct in np.arange(2.0, 40.0, 0.5):
-        m = metrics(s.table("colour", float(ct)), M.MATCH_THRESHOLD, M.AMBIGUITY_MARGIN)
-        if m.correct["uncropped"] >= 0.9975 and m.correct["crop5"] >= 0.985:
-            return float(ct), m
-    return 40.0, m
+def tune_decision(s: Samples, fa_tune: dict[str, float]) -> tuple[float, float, Metrics]:
+    """MATCH_THRESHOLD and COLOUR_THRESHOLD together. For each colour threshold, strictest first
+    (1.5..12 Lab units, steps of 0.25), the largest match threshold (steps of 0.0025) up to which
+    the false accepts in the classes the hash tells (scenes, angles, other products) stay within
+    ``fa_tune``;
+    the first pair at which the positives meet their targets with half the slack kept in reserve
+    (uncropped >= 99.75 % correct matches, 5 % crop >= 98.5 %) is taken. Stricter colour would reject
+    more colour look-alikes but lose real ads; the colour classes' false accepts there are reported.
+    """
+    m = metrics(s.table("colour"), M.MATCH_THRESHOLD, M.AMBIGUITY_MARGIN)
+    for ct in np.arange(1.5, 12.0, 0.25):
+        best: tuple[float, Metrics] | None = None
+        for th in np.arange(0.10, FRONT_CUTOFF - M.AMBIGUITY_MARGIN, 0.0025):  # up to the first too many
+            m = metrics(s.table("colour", float(th), float(ct)), float(th), M.AMBIGUITY_MARGIN)
+            if not all(m.fa[k] <= fa_tune[k] for k in SHAPE_CLASSES):
+                break
+            best = (round(float(th), 4), m)
+        if best and best[1].correct["uncropped"] >= 0.9975 and best[1].correct["crop5"] >= 0.985:
+            return best[0], float(ct), best[1]
+    return M.MATCH_THRESHOLD, M.COLOUR_THRESHOLD, m
 
 
 def pct(x: float) -> str:
@@ -232,9 +249,9 @@ def _row(label: str, v: NDArray[np.float64], q: tuple[float, ...]) -> None:
     print(f"    {label:58s} " + " ".join(f"{x:7.3f}" for x in np.percentile(v, q)))
 
 
-def distribution(s: Samples, colour_threshold: float) -> None:
+def distribution(s: Samples, threshold: float, colour_threshold: float) -> None:
     """Hash and colour distances per class: where the thresholds sit between them."""
-    t = s.table("colour", colour_threshold)
+    t = s.table("colour", threshold, colour_threshold)
     pos = s.truth >= 0
     hq, nq = (50, 90, 99, 99.5, 100), (0, 0.5, 1, 5, 50)
     print("    (positives p50/p90/p99/p99.5/max; negatives min/p0.5/p1/p5/p50)")
@@ -242,7 +259,7 @@ def distribution(s: Samples, colour_threshold: float) -> None:
         _row(f"decided distance, right variant, {k}", t.dtrue[s.kind == k], hq)
     for k in NEG_CLASSES:
         _row(f"decided distance, nearest variant, {k}", t.d1[s.kind == k], nq)
-    cam = colour_at_match(s.front, M.MATCH_THRESHOLD)
+    cam = colour_at_match(s.front, threshold)
     rows = np.arange(len(cam))
     right = cam[rows, np.maximum(s.truth, 0)]
     for k in POS_KINDS:
@@ -254,3 +271,31 @@ def distribution(s: Samples, colour_threshold: float) -> None:
         _row(f"colour, any variant the hash accepts ({hashed:5.1%}), {k}", nearest[sel], nq)
     gap = np.where(t.best == t.truth, t.d2 - t.d1, t.d1 - t.dtrue)[pos]
     _row("gap right -> nearest other (positives) p0.5/p1/p5/p50", gap, (0.5, 1, 5, 50, 50))
+
+
+def report_split(
+    title: str,
+    s: Samples,
+    hash_settings: dict[str, tuple[float, float]],
+    threshold: float,
+    colour_threshold: float,
+) -> bool:
+    """Hash modes at their tuned settings, then the official decision (hash + colour) of match.py."""
+    print(f"\n== {title} ==")
+    for mode in HASH_MODES:
+        th, mg = hash_settings[mode]
+        print_metrics(f"{mode} alone (threshold {th:.4f}, margin {mg:.3f})", metrics(s.table(mode), th, mg))
+    off = metrics(s.table("colour", threshold, colour_threshold), threshold, M.AMBIGUITY_MARGIN)
+    print_metrics(
+        f"DECISION: pHash+dHash and colour (MATCH_THRESHOLD={threshold}, COLOUR_THRESHOLD="
+        f"{colour_threshold}, AMBIGUITY_MARGIN={M.AMBIGUITY_MARGIN})",
+        off,
+    )
+    print("  distance distributions (decision):")
+    distribution(s, threshold, colour_threshold)
+    ok = off.meets()
+    print(
+        "  targets (>= 99.5% uncropped, >= 97% with 5% crop; false accepts <= 0.5% scenes, angles, other"
+        f" products, <= 5% colour variants, <= 2% siblings): {'MET' if ok else 'NOT MET'}"
+    )
+    return ok

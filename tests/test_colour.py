@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageEnhance
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -118,8 +118,18 @@ def test_two_gallery_colours_close_together_are_ambiguous_far_apart_the_right_on
         {"grey": 0.93},
         {"grey": 0.96, "square": "pad", "badge": True},
         {"badge": True, "crop": 0.05},
+        {"grey": 0.92, "badge": True, "crop": 0.05, "size": 320},
+        {"grey": 0.95, "crop": 0.05, "square": "pad", "quality": 60},
     ],
-    ids=["q60", "320-pad", "grey-page", "grey-pad-badge", "badge-crop5"],
+    ids=[
+        "q60",
+        "320-pad",
+        "grey-page",
+        "grey-pad-badge",
+        "badge-crop5",
+        "grey-badge-crop5",
+        "grey-pad-crop5",
+    ],
 )
 def test_colour_survives_what_amazon_does_to_the_picture(
     gallery: list[tuple[str, Image.Image]], index: GalleryIndex, render: dict[str, object]
@@ -127,6 +137,28 @@ def test_colour_survives_what_amazon_does_to_the_picture(
     for variant, im in gallery:
         got = identify(index, fp(ad_bytes(im, **render)), None)  # type: ignore[arg-type]
         assert (got.verdict, got.variant) == ("match", variant), (variant, got)
+
+
+@pytest.mark.parametrize(
+    "render",
+    [{"grey": 0.92}, {"grey": 0.92, "badge": True}, {"grey": 0.95, "crop": 0.05}, {"badge": True}],
+    ids=["grey-page", "grey-badge", "grey-crop5", "badge"],
+)
+def test_a_picture_without_any_white_matches_on_the_grey_page(
+    gallery: list[tuple[str, Image.Image]], render: dict[str, object]
+) -> None:
+    # A dim scene and a close-up: nothing in them is white, so nothing tells the page's grey apart
+    # from the picture's own levels but the comparison with the gallery's picture.
+    images = {
+        v: ImageEnhance.Brightness(im).enhance(0.75) for v, im in gallery if v in ("PT02", "PT05", "PT07")
+    }
+    idx = GalleryIndex([GalleryEntry(v, (), fingerprint_gallery_image(im)) for v, im in images.items()])
+    for variant, im in images.items():
+        got = identify(idx, fp(ad_bytes(im, **render)), None)  # type: ignore[arg-type]
+        assert (got.verdict, got.variant) == ("match", variant), (variant, got)
+        # ... while the same scene with its product in another colour is not the gallery's picture.
+        other = identify(idx, fp(ad_bytes(recolour(im, 1 / 3), **render)), None)  # type: ignore[arg-type]
+        assert other.verdict == "unknown", (variant, other)
 
 
 def test_fingerprints_stored_before_colour_are_read_and_matched_by_hashes(
@@ -144,6 +176,21 @@ def test_fingerprints_stored_before_colour_are_read_and_matched_by_hashes(
     assert identify(idx, fp(ad_bytes(main)), None).variant == "MAIN"
     # Without its colours, MAIN cannot see a recoloured copy: that is why a refresh recomputes it.
     assert identify(idx, fp(ad_bytes(recolour(main, 1 / 3))), None).verdict == "match"
+
+
+def test_fingerprints_of_the_first_colour_format_are_read_without_their_colours(
+    gallery: list[tuple[str, Image.Image]],
+) -> None:
+    main = dict(gallery)["MAIN"]
+    new = fingerprint_gallery_image(main)
+    n = len(new)
+    # Version 2 kept white-balanced CIELAB grids, not comparable with today's: hashes are kept.
+    v2 = b"F" + bytes([2, n]) + new.to_bytes()[3 : 3 + n] + new.hashes + bytes(len(new.colours))
+    back = Fingerprint.from_bytes(v2)
+    assert back == Fingerprint(new.renderings, new.hashes) and not back.has_colour
+    assert not fingerprint_is_current(v2)
+    idx = GalleryIndex([GalleryEntry("MAIN", (), back)])
+    assert identify(idx, fp(ad_bytes(main)), None).variant == "MAIN"
 
 
 # --- a gallery refresh replaces old fingerprints ------------------------------------------------

@@ -7,7 +7,7 @@ each listing image with ``load_image``, fingerprints it with ``fingerprint_galle
 
 A fingerprint is a few renderings of one image, each hashed by imagehash with a 256-bit pHash and a
 256-bit dHash (hash size 16), both computed on the rendering pre-resized once to 64x64 grayscale, and
-each given a colour signature (``colour.py``: an 8x8 grid of mean CIELAB colours of the same box), so
+each given a colour signature (``colour.py``: an 8x8 grid of mean colours of the same box), so
 one ad costs about 2 ms.
 The gallery side keeps several renderings because Amazon's thumbnails pad, crop and zoom; the ad side
 is hashed as it is, trimmed to its content, and shifted a little (for crops that are not centred).
@@ -69,10 +69,12 @@ RENDERINGS: tuple[str, ...] = (
     "shift_l", "shift_r", "shift_t", "shift_b", "shift_lt", "shift_rt", "shift_lb", "shift_rb",
 )  # fmt: skip
 _CODE = {name: i for i, name in enumerate(RENDERINGS)}
-# Version 1: hashes only (stored before colour counted; still read, matched by hashes alone, and
-# replaced by the next gallery refresh). Version 2: hashes, then one colour grid per rendering.
-_FORMAT_VERSION = 2
-_READS = (1, 2)
+# Version 1: hashes only (stored before colour counted). Version 2: hashes, then one white-balanced
+# CIELAB grid per rendering (its colours are not comparable with version 3's, so they are dropped on
+# reading). Both are still read, matched by hashes alone, and replaced by the next gallery refresh.
+# Version 3: hashes, then one sRGB grid per rendering (``colour.py``).
+_FORMAT_VERSION = 3
+_READS = (1, 2, 3)
 _MAGIC = b"F"
 
 
@@ -112,29 +114,31 @@ class Fingerprint:
 
     def to_bytes(self) -> bytes:
         """Compact storage form: b"F", version, count, one code per rendering, the hashes, the
-        colour grids (version 2; a fingerprint without colours is written as version 1)."""
-        version = 2 if self.colours else 1
+        colour grids (version 3; a fingerprint without colours is written as version 1)."""
+        version = _FORMAT_VERSION if self.colours else 1
         head = bytes([version, len(self.renderings)])
         codes = bytes(_CODE[r] for r in self.renderings)
         return _MAGIC + head + codes + self.hashes + self.colours
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Fingerprint:
-        """Inverse of ``to_bytes`` (either version); raises ImageError for data it did not write."""
+        """Inverse of ``to_bytes`` (any version it reads; a version 2 fingerprint comes back without
+        its colours); raises ImageError for data it did not write."""
         if len(data) < 3 or data[:1] != _MAGIC:
             raise ImageError("not a stored fingerprint (bad header)")
         version = data[1]
         if version not in _READS:
             raise ImageError(f"stored fingerprint has version {version}, this ismon reads {_READS}")
         n = data[2]
-        size = 3 + n + n * HASH_BYTES + (n * GRID_BYTES if version == 2 else 0)
+        size = 3 + n + n * HASH_BYTES + (n * GRID_BYTES if version > 1 else 0)
         if len(data) != size:
             raise ImageError(f"stored fingerprint is {len(data)} bytes, expected {size}")
         codes = data[3 : 3 + n]
         if any(c >= len(RENDERINGS) for c in codes):
             raise ImageError("stored fingerprint names an unknown rendering")
         end = 3 + n + n * HASH_BYTES
-        return cls(tuple(RENDERINGS[c] for c in codes), bytes(data[3 + n : end]), bytes(data[end:]))
+        colours = bytes(data[end:]) if version == _FORMAT_VERSION else b""
+        return cls(tuple(RENDERINGS[c] for c in codes), bytes(data[3 + n : end]), colours)
 
 
 def fingerprint_is_current(data: bytes) -> bool:
@@ -301,7 +305,7 @@ def _square_pad(work: _Work) -> _Work:
     gray.paste(work.gray, ((s - w) // 2, (s - h) // 2))
     rgb = Image.new("RGB", (s, s), (255, 255, 255))
     rgb.paste(work.rgb, ((s - w) // 2, (s - h) // 2))
-    return _Work(gray, rgb)  # balanced to the bars' white, as an ad padded the same way is
+    return _Work(gray, rgb)
 
 
 def _fingerprint(parts: Sequence[tuple[str, _Work, Box | None]]) -> Fingerprint:
