@@ -24,70 +24,15 @@ from pydantic import (
 )
 
 from monitor.errors import ConfigError
+from monitor.marketplaces import (
+    ADS_API_URLS,
+    ADS_TOKEN_URLS,
+    MARKETPLACE_LOCALES,
+    reporting_zone,
+)
 
 ASIN_RE = re.compile(r"^[A-Z0-9]{10}$")
 MARKETPLACE_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,15}$")
-
-# Language and Accept-Language per well-known marketplace; others default to en-US.
-MARKETPLACE_LOCALES: dict[str, str] = {
-    "us": "en-US",
-    "ca": "en-CA",
-    "uk": "en-GB",
-    "gb": "en-GB",
-    "ie": "en-IE",
-    "au": "en-AU",
-    "in": "en-IN",
-    "de": "de-DE",
-    "fr": "fr-FR",
-    "it": "it-IT",
-    "es": "es-ES",
-    "nl": "nl-NL",
-    "se": "sv-SE",
-    "pl": "pl-PL",
-    "be": "fr-BE",
-    "jp": "ja-JP",
-    "mx": "es-MX",
-    "br": "pt-BR",
-}
-
-# The day Amazon Ads reports in, per well-known marketplace (the profile's time zone); others: UTC.
-MARKETPLACE_TIMEZONES: dict[str, str] = {
-    "us": "America/Los_Angeles",
-    "ca": "America/Los_Angeles",
-    "mx": "America/Los_Angeles",
-    "br": "America/Sao_Paulo",
-    "uk": "Europe/London",
-    "gb": "Europe/London",
-    "ie": "Europe/Dublin",
-    "de": "Europe/Paris",
-    "fr": "Europe/Paris",
-    "it": "Europe/Paris",
-    "es": "Europe/Paris",
-    "nl": "Europe/Amsterdam",
-    "se": "Europe/Stockholm",
-    "pl": "Europe/Warsaw",
-    "be": "Europe/Brussels",
-    "tr": "Europe/Istanbul",
-    "ae": "Asia/Dubai",
-    "sa": "Asia/Riyadh",
-    "eg": "Africa/Cairo",
-    "in": "Asia/Kolkata",
-    "jp": "Asia/Tokyo",
-    "sg": "Asia/Singapore",
-    "au": "Australia/Sydney",
-}
-
-# Amazon Ads API hosts and Login with Amazon token endpoints per advertising region.
-ADS_API_URLS = {
-    "na": "https://advertising-api.amazon.com",
-    "eu": "https://advertising-api-eu.amazon.com",
-    "fe": "https://advertising-api-fe.amazon.com",
-}
-ADS_TOKEN_URLS = {
-    "na": "https://api.amazon.com/auth/o2/token",
-    "eu": "https://api.amazon.co.uk/auth/o2/token",
-    "fe": "https://api.amazon.co.jp/auth/o2/token",
-}
 
 
 class _Model(BaseModel):
@@ -321,12 +266,6 @@ class Config(_Model):
         """The zone whose calendar days Amazon Ads reports for ``marketplace``."""
         configured = self.marketplaces[marketplace].timezone if marketplace in self.marketplaces else ""
         return reporting_zone(marketplace, configured)
-
-
-def reporting_zone(marketplace: str, configured: str = "") -> ZoneInfo:
-    """The zone whose calendar days Amazon Ads reports for ``marketplace``: the configured ``timezone``,
-    else the marketplace's usual one (UTC for a marketplace ismon does not know)."""
-    return ZoneInfo(configured or MARKETPLACE_TIMEZONES.get(marketplace, "UTC"))
 
 
 class _LocatedError(ValueError):

@@ -22,11 +22,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from time import monotonic
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiosmtpd.controller import Controller
 
-from monitor.config import MARKETPLACE_TIMEZONES, load_config
+from monitor.config import load_config
+from monitor.marketplaces import reporting_zone
 from monitor.run.settings import sweep_settings
 from monitor.secrets import Secrets
 from monitor.store.db import open_database
@@ -189,7 +189,7 @@ def run_demo(folder: Path, *, clock: Callable[[], datetime], say: Say) -> bool:
     scenario = demo_scenario()
     sink = MailSink(folder / "mail")
     ok = True
-    today = clock().astimezone(ZoneInfo(MARKETPLACE_TIMEZONES["us"])).date()
+    today = clock().astimezone(reporting_zone("us")).date()
     first_day = today - timedelta(days=PAST_DAYS)
     schedule = story_schedule(first_day, PAST_DAYS)
     world = AdsWorld(scenario, ctr=demo_ctr, variant_on=shown_on(scenario, schedule), auto_campaign=True)

@@ -25,7 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from monitor.alerts.mailer import backoff, flush_outbox, list_outbox, preview_latest
-from monitor.alerts.render import AlertItem, Picture, build_message, clean_line, fit, render_html, subject_for
+from monitor.alerts.message import build_message, fit
+from monitor.alerts.render import AlertItem, Picture, clean_line, render_html, subject_for
 from monitor.config import Config, Email
 from monitor.demo import free_port
 from monitor.errors import AuthenticationError, MonitorError

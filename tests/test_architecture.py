@@ -46,6 +46,7 @@ PURE = (
     "alerts.ctr_drop_rule",
     "alerts.items",
     "alerts.kinds",
+    "alerts.message",
     "alerts.render",
     "alerts.support_text",
     "alerts.sweep_checks",

@@ -19,12 +19,13 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from monitor.cli.common import parse_since
 from monitor.config import Config
 from monitor.config import Marketplace as MarketplaceConfig
 from monitor.config import Product as ProductConfig
 from monitor.errors import UsageError
 from monitor.store.files import BlobStore
-from monitor.store.history import HISTORY_COLUMNS, history_json, parse_since, query_history
+from monitor.store.history import HISTORY_COLUMNS, history_json, query_history
 from monitor.store.models import (
     Event,
     GalleryImage,

@@ -24,8 +24,9 @@ What it exports, by module (import from the module; this file re-exports nothing
 - ``pending``: outbox states (``PENDING`` ...), ``list_outbox``, ``outbox_counts``, stale digests.
 - ``items``: ``AlertItem``, ``Picture``, ``Share``, ``ImpactFacts``: what an email shows, as values.
 - ``item_loading``: ``load_alert_items``: those values loaded from the store for an email's events.
-- ``render``: ``render_html``, ``build_message``, ``subject_for``. Pure. ``support_text``: the
-  ready-to-paste Seller Support texts it includes.
+- ``render``: ``render_html``, ``render_text``, ``subject_for``. Pure. ``support_text``: the
+  ready-to-paste Seller Support texts it includes. ``message``: ``build_message``, the MIME email
+  with its pictures by Content-ID (pure).
 - ``colours``: ``variant_colour``, one colour per variant for emails and the report.
 - ``smtp``: ``Conversation``, ``check_smtp``: one SMTP conversation with a deadline.
 - ``mailer``: ``flush_outbox``, ``flush_configured``, ``preview_latest``: delivery and preview.

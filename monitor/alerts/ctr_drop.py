@@ -23,13 +23,13 @@ from monitor.alerts.colours import variant_colour
 from monitor.alerts.ctr_drop_rule import Told, detect_ctr_drops, told_key
 from monitor.alerts.items import ImpactFacts, Picture
 from monitor.alerts.kinds import CTR_DROP, MAIN_REPLACED, OPTOUT_OVERDUE, Detected
-from monitor.config import reporting_zone
 from monitor.errors import UsageError
 from monitor.impact.chart import CtrChart, ctr_chart
 from monitor.impact.estimate import estimate
 from monitor.impact.join import DayRow
 from monitor.impact.text import ctr_change_sentence, label, tick, variant_row
 from monitor.impact.zones import Zones
+from monitor.marketplaces import reporting_zone
 from monitor.store.models import AdsDay, Event, PageVisit, Sighting
 
 log = logging.getLogger(__name__)

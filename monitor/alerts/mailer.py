@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.alerts.item_loading import load_alert_items
+from monitor.alerts.message import build_message, message_bytes
 from monitor.alerts.outbox import events_of
 from monitor.alerts.pending import (
     COLLECTING,
@@ -41,7 +42,7 @@ from monitor.alerts.pending import (
     promote_stale_digests,
     retry_failed,
 )
-from monitor.alerts.render import build_message, message_bytes, render_html, subject_for
+from monitor.alerts.render import render_html, subject_for
 from monitor.alerts.settings import AlertSettings
 from monitor.alerts.smtp import Conversation, check_smtp
 from monitor.config import Email

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitor.config import Alerts, Email, Product, reporting_zone
+from monitor.config import Alerts, Email, Product
 from monitor.impact.zones import Zones
+from monitor.marketplaces import reporting_zone
 
 DEFAULT_DOMAIN = "ismon.local"  # the Message-ID domain when no sender is configured
 

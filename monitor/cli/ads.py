@@ -21,6 +21,7 @@ from monitor.cli.common import (
     engine_for,
     err,
     out,
+    parse_since,
     progress,
     secrets,
     utcnow,
@@ -115,7 +116,6 @@ def pull(
 
     from monitor.ads.pull import PullOptions, pull_configured
     from monitor.run.settings import ads_pull_settings
-    from monitor.store.history import parse_since
 
     config = config_without_secrets()  # the ads secrets are read by the pull itself, when it starts
     now = utcnow()
@@ -159,7 +159,6 @@ def show(
     from sqlmodel import Session
 
     from monitor.ads.store import query_ads_days
-    from monitor.store.history import parse_since
 
     config = config_without_secrets()
     since_day = parse_since(since, utcnow()).date() if since else None

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.config import Config, load_config
+from monitor.errors import UsageError
 from monitor.secrets import Secrets
 
 log = logging.getLogger(__name__)
@@ -120,3 +122,37 @@ def _main(
     STATE.verbose = verbose
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+
+
+# ------------------------------------------------------------------------------------------ --since
+
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """``--since``: ``2026-11-01`` (midnight UTC), ``7d`` / ``12h`` / ``30m`` / ``2w`` before ``now``,
+    or an ISO 8601 datetime (without a timezone it is taken as UTC). Returns an aware UTC datetime."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    value = text.strip()
+    match = _RELATIVE.match(value)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        return now.astimezone(UTC) - timedelta(**{_UNITS[unit]: amount})
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise UsageError(f"--since {text!r}: {value} is not a valid date") from None
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"--since {text!r} is not understood: use a date (2026-11-01), an ISO datetime "
+            "(2026-11-01T08:00:00Z) or an age (30m, 12h, 7d, 2w)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -13,12 +13,21 @@ from collections import defaultdict
 from datetime import date, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.text import Text
 
-from monitor.cli.common import PlainTable, app, config_without_secrets, engine_for, err, out, progress, utcnow
+from monitor.cli.common import (
+    PlainTable,
+    app,
+    config_without_secrets,
+    engine_for,
+    err,
+    out,
+    parse_since,
+    progress,
+    utcnow,
+)
 from monitor.errors import UsageError
 
 if TYPE_CHECKING:  # numpy and statsmodels load only when the command runs, not for every `ismon`
@@ -82,7 +91,6 @@ def impact(
 
 def _since(text: str | None) -> date | None:
     """The first day: the date of ``--since`` (days are marketplace-local, the date is taken as is)."""
-    from monitor.store.history import parse_since
 
     return parse_since(text, utcnow()).date() if text else None
 
@@ -101,8 +109,8 @@ def _from_files(
     history_file: Path, files: list[Path], marketplace: str | None
 ) -> tuple[list[SightingFact], list[AdsFact], dict[str, tzinfo]]:
     from monitor.ads.files import read_report_file
-    from monitor.config import MARKETPLACE_TIMEZONES
     from monitor.impact.facts import ads_from_reports, sightings_from_history_json
+    from monitor.marketplaces import reporting_zone
 
     try:
         data = json.loads(history_file.read_text(encoding="utf-8"))
@@ -132,10 +140,7 @@ def _from_files(
             f"no Advertised product report given: every search term row is credited to "
             f"{result.credited_to_only_asin}, the only ASIN in the history"
         )
-    zones: dict[str, tzinfo] = {
-        m: ZoneInfo(MARKETPLACE_TIMEZONES.get(m, "UTC"))
-        for m in {*markets, *(r.marketplace for r in reports)}
-    }
+    zones: dict[str, tzinfo] = {m: reporting_zone(m) for m in {*markets, *(r.marketplace for r in reports)}}
     return sightings, result.facts, zones
 
 

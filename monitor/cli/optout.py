@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from monitor.cli.common import PlainTable, app, config_without_secrets, engine_for, out, utcnow
+from monitor.cli.common import PlainTable, app, config_without_secrets, engine_for, out, parse_since, utcnow
 from monitor.errors import UsageError
 
 if TYPE_CHECKING:
@@ -49,7 +49,6 @@ def optout(
     from sqlmodel import Session
 
     from monitor.alerts.optouts import optout_states, record_optouts
-    from monitor.store.history import parse_since
 
     config = config_without_secrets()
     engine = engine_for(config)

@@ -16,6 +16,7 @@ from monitor.cli.common import (
     engine_for,
     full_config,
     out,
+    parse_since,
     utcnow,
 )
 
@@ -33,7 +34,7 @@ def history(
     """Sightings (and blocked or failed visits), newest first."""
     from sqlmodel import Session
 
-    from monitor.store.history import history_json, parse_since, query_history
+    from monitor.store.history import history_json, query_history
 
     config = full_config()
     engine = engine_for(config)
